@@ -58,6 +58,7 @@ struct Reminder {
   std::string user_id;
   std::string category;  ///< periodic category slug
   std::string kind = "replenish";
+  EpochSeconds based_on = 0;  ///< time of the purchase the prediction is based on
   EpochSeconds due_at = 0;
   ReminderState state = ReminderState::kPlanned;
   std::string channel;  ///< channel instance that sent (or will send) it

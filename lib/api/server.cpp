@@ -1,0 +1,305 @@
+#include "api/server.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "api/problem.hpp"
+#include "core/hash.hpp"
+#include "ingest/orders_json.hpp"
+#include "plan/views.hpp"
+
+namespace replenish::api {
+namespace {
+
+using nlohmann::json;
+
+std::shared_ptr<spdlog::logger> logger() {
+  static auto log = [] {
+    auto l = spdlog::get("api");
+    return l ? l : spdlog::default_logger()->clone("api");
+  }();
+  return log;
+}
+
+const char* scope_name(Scope s) {
+  switch (s) {
+    case Scope::kIngest: return "ingest";
+    case Scope::kRead: return "read";
+    case Scope::kAdmin: return "admin";
+    case Scope::kNone: break;
+  }
+  return "none";
+}
+
+int int_param(const httplib::Request& req, const std::string& name, int fallback, int min,
+              int max) {
+  if (!req.has_param(name)) return fallback;
+  const std::string v = req.get_param_value(name);
+  try {
+    std::size_t used = 0;
+    const int n = std::stoi(v, &used);
+    if (used != v.size() || n < min || n > max) throw std::out_of_range(name);
+    return n;
+  } catch (const std::exception&) {
+    throw std::invalid_argument(fmt::format("query parameter {} must be a number from {} to {}",
+                                            name, min, max));
+  }
+}
+
+}  // namespace
+
+bool token_allows(const config::TokenConfig& token, Scope needed) {
+  if (needed == Scope::kNone) return true;
+  return token.scopes.count("admin") > 0 || token.scopes.count(scope_name(needed)) > 0;
+}
+
+Server::Server(Services services, std::shared_ptr<const config::Config> config)
+    : services_(std::move(services)), config_(std::move(config)) {
+  const auto& sc = config_->server;
+  http_.set_tcp_nodelay(true);
+  http_.set_payload_max_length(sc.max_body_bytes);
+  http_.set_keep_alive_timeout(5);
+  http_.set_read_timeout(10, 0);
+  http_.set_write_timeout(10, 0);
+  const int threads = sc.threads;
+  http_.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http_.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                                 std::exception_ptr ep) {
+    std::string what = "unknown error";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    logger()->error("event=request_failed method={} path={} error=\"{}\"", req.method, req.path,
+                    what);
+    problem(res, 500, "Internal Server Error", "the request could not be completed");
+  });
+  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404 && res.body.empty()) {
+      problem(res, 404, "Not Found", "no route for " + req.method + " " + req.path);
+    } else if (res.status == 413 && res.body.empty()) {
+      problem(res, 413, "Payload Too Large", "the request body exceeds server.max_body_bytes");
+    }
+  });
+  routes();
+}
+
+Server::~Server() { stop(); }
+
+void Server::routes() {
+  // The whole API in one table; described in schemas/openapi.yaml.
+  http_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    json_response(res, 200, {{"status", "ok"}});
+  });
+  http_.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    if (ready_) {
+      json_response(res, 200, {{"status", "ready"}});
+    } else {
+      problem(res, 503, "Service Unavailable", "starting up");
+    }
+  });
+  using R = const httplib::Request&;
+  using W = httplib::Response&;
+  http_.Post("/v1/orders", guarded(Scope::kIngest, [this](R q, W s) { post_orders(q, s); }));
+  http_.Get("/v1/status", guarded(Scope::kRead, [this](R q, W s) { get_status(q, s); }));
+  http_.Get("/v1/schedule", guarded(Scope::kRead, [this](R q, W s) { get_schedule(q, s); }));
+  http_.Get(R"(/v1/users/([^/]+))", guarded(Scope::kRead, [this](R q, W s) { get_user(q, s); }));
+  http_.Get(R"(/v1/reminders/(\d+))",
+            guarded(Scope::kRead, [this](R q, W s) { get_reminder(q, s); }));
+  http_.Post(R"(/v1/reminders/(\d+)/cancel)",
+             guarded(Scope::kAdmin, [this](R q, W s) { cancel_reminder(q, s); }));
+  http_.Post("/v1/admin/clock", guarded(Scope::kAdmin, [this](R q, W s) { post_clock(q, s); }));
+}
+
+Server::Handler Server::guarded(Scope scope, Handler handler) {
+  return [this, scope, handler = std::move(handler)](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    const auto cfg = config();
+    const std::string auth = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      problem(res, 401, "Unauthorized", "send Authorization: Bearer <token>");
+      return;
+    }
+    const std::string_view presented = std::string_view(auth).substr(prefix.size());
+    const config::TokenConfig* match = nullptr;
+    for (const auto& t : cfg->server.tokens) {
+      // Compare against every token so timing does not tell which one is close.
+      if (core::constant_time_equal(presented, t.token) && !match) match = &t;
+    }
+    if (!match) {
+      res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      problem(res, 401, "Unauthorized", "unknown token");
+      return;
+    }
+    if (!token_allows(*match, scope)) {
+      problem(res, 403, "Forbidden",
+              fmt::format("token '{}' lacks the '{}' scope", match->name, scope_name(scope)));
+      return;
+    }
+    try {
+      handler(req, res);
+    } catch (const std::invalid_argument& e) {
+      problem(res, 400, "Bad Request", e.what());
+    }
+  };
+}
+
+std::shared_ptr<const config::Config> Server::config() const {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
+void Server::set_config(std::shared_ptr<const config::Config> config) {
+  std::lock_guard lock(mu_);
+  config_ = std::move(config);
+}
+
+int Server::bind(const std::string& host, int port) {
+  int bound = port;
+  if (port == 0) {
+    bound = http_.bind_to_any_port(host);
+  } else if (!http_.bind_to_port(host, port)) {
+    bound = -1;
+  }
+  if (bound <= 0) {
+    throw std::runtime_error(fmt::format("cannot listen on {}:{} (in use or not permitted)", host, port));
+  }
+  return bound;
+}
+
+void Server::serve() { http_.listen_after_bind(); }
+
+void Server::stop() {
+  if (http_.is_running()) http_.stop();
+}
+
+void Server::post_orders(const httplib::Request& req, httplib::Response& res) {
+  auto parsed = ingest::parse_orders_json(req.body);
+  if (!parsed.fatal.empty()) {
+    problem(res, 400, "Bad Request", parsed.fatal);
+    return;
+  }
+  json errors = json::array();
+  for (const auto& e : parsed.errors) errors.push_back({{"index", e.line_no}, {"reason", e.reason}});
+  if (parsed.lines.empty() && !parsed.errors.empty()) {
+    problem(res, 422, "Unprocessable Content", "no order line in the request is valid",
+            {{"errors", errors}});
+    return;
+  }
+  const auto summary = services_.engine->ingest(parsed.lines);
+  for (const auto& [index, reason] : summary.conflict_rows) {
+    errors.push_back({{"index", index}, {"reason", reason}});
+  }
+  logger()->info("event=orders_ingested received={} stored={} duplicates={} rejected={} planned={} "
+                 "cancelled={}",
+                 parsed.lines.size() + parsed.errors.size(), summary.stored, summary.duplicates,
+                 parsed.errors.size(), summary.planned, summary.cancelled);
+  json_response(res, 200,
+                {{"received", parsed.lines.size() + parsed.errors.size()},
+                 {"stored", summary.stored},
+                 {"duplicates", summary.duplicates},
+                 {"conflicts", summary.conflicts},
+                 {"rejected", parsed.errors.size()},
+                 {"planned", summary.planned},
+                 {"cancelled", summary.cancelled},
+                 {"converted", summary.converted},
+                 {"errors", errors}});
+}
+
+void Server::get_schedule(const httplib::Request& req, httplib::Response& res) {
+  const auto cfg = config();
+  store::ReminderFilter f;
+  f.limit = int_param(req, "limit", 100, 1, 10000);
+  if (req.has_param("state")) {
+    const std::string st = req.get_param_value("state");
+    if (st != "all") {
+      f.state = core::reminder_state_from_string(st);
+      if (!f.state) throw std::invalid_argument("unknown state '" + st + "'");
+    }
+  } else {
+    f.state = core::ReminderState::kPlanned;
+  }
+  f.user_id = req.get_param_value("user");
+  f.category = req.get_param_value("category");
+  const auto tz = core::TimeZone::locate(cfg->merchant.timezone);
+  json_response(res, 200, plan::schedule_view(*services_.store, f, tz));
+}
+
+void Server::get_user(const httplib::Request& req, httplib::Response& res) {
+  const auto cfg = config();
+  const auto tz = core::TimeZone::locate(cfg->merchant.timezone);
+  const std::string user = req.matches[1];
+  auto view = plan::user_view(*services_.store, *cfg, user, tz);
+  if (!view["known"].get<bool>() && view["categories"].empty()) {
+    problem(res, 404, "Not Found", "no orders stored for user '" + user + "'");
+    return;
+  }
+  json_response(res, 200, view);
+}
+
+void Server::get_reminder(const httplib::Request& req, httplib::Response& res) {
+  const auto cfg = config();
+  const auto r = services_.store->reminder(std::stoll(req.matches[1]));
+  if (!r) {
+    problem(res, 404, "Not Found", "no reminder " + std::string(req.matches[1]));
+    return;
+  }
+  auto j = plan::reminder_json(*r, core::TimeZone::locate(cfg->merchant.timezone));
+  j["payload"] = json::parse(r->payload, nullptr, false);
+  json_response(res, 200, j);
+}
+
+void Server::cancel_reminder(const httplib::Request& req, httplib::Response& res) {
+  const std::int64_t id = std::stoll(req.matches[1]);
+  const auto r = services_.store->reminder(id);
+  if (!r) {
+    problem(res, 404, "Not Found", fmt::format("no reminder {}", id));
+    return;
+  }
+  if (!services_.store->transition(id, core::ReminderState::kPlanned,
+                                   core::ReminderState::kCancelled, "cancelled by admin",
+                                   services_.clock->now())) {
+    problem(res, 409, "Conflict",
+            fmt::format("reminder {} is {}, only planned reminders can be cancelled", id,
+                        core::to_string(r->state)));
+    return;
+  }
+  logger()->info("event=reminder_cancelled id={} reason=admin", id);
+  json_response(res, 200, {{"id", id}, {"state", "cancelled"}});
+}
+
+void Server::get_status(const httplib::Request&, httplib::Response& res) {
+  json counts = json::object();
+  for (const auto& [state, n] : services_.store->reminder_counts()) counts[state] = n;
+  json_response(res, 200,
+                {{"version", REPLENISH_VERSION},
+                 {"now", core::format_utc(services_.clock->now())},
+                 {"schema_version", services_.store->schema_version()},
+                 {"orders", services_.store->order_count()},
+                 {"reminders", counts}});
+}
+
+void Server::post_clock(const httplib::Request& req, httplib::Response& res) {
+  if (!services_.clock->adjustable()) {
+    problem(res, 409, "Conflict", "the clock is real; only a simulated clock (clock.mode: "
+                                  "simulated) can be moved");
+    return;
+  }
+  const auto body = json::parse(req.body, nullptr, false);
+  if (!body.is_object() || !body.contains("advance_seconds") ||
+      !body["advance_seconds"].is_number_integer() || body["advance_seconds"].get<std::int64_t>() < 0) {
+    problem(res, 400, "Bad Request", "expected {\"advance_seconds\": <non-negative integer>}");
+    return;
+  }
+  services_.clock->advance(body["advance_seconds"].get<std::int64_t>());
+  if (services_.on_clock_moved) services_.on_clock_moved();
+  json_response(res, 200, {{"now", core::format_utc(services_.clock->now())}});
+}
+
+}  // namespace replenish::api

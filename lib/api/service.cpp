@@ -1,0 +1,192 @@
+#include "api/service.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/post.hpp>
+#include <fstream>
+
+#include "store/sqlite_store.hpp"
+
+namespace replenish::api {
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() {
+  static auto log = [] {
+    auto l = spdlog::get("replenishd");
+    return l ? l : spdlog::default_logger()->clone("replenishd");
+  }();
+  return log;
+}
+
+}  // namespace
+
+void setup_logging(const std::string& level) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  const auto lvl = spdlog::level::from_str(level);
+  for (const char* name : {"replenishd", "api", "plan", "dispatch", "notify", "store", "ingest",
+                           "model"}) {
+    if (spdlog::get(name)) {
+      spdlog::get(name)->set_level(lvl);
+      continue;
+    }
+    auto l = std::make_shared<spdlog::logger>(name, sink);
+    l->set_level(lvl);
+    l->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %-10n %v");
+    spdlog::register_logger(l);
+  }
+  spdlog::set_default_logger(spdlog::get("replenishd"));
+}
+
+std::unique_ptr<core::Clock> make_clock(const config::ClockConfig& c) {
+  if (c.mode == "simulated") return std::make_unique<core::SimulatedClock>(c.start, c.speed);
+  return std::make_unique<core::SystemClock>();
+}
+
+Service::Service(ServiceOptions options, std::shared_ptr<const config::Config> config,
+                 const notify::ChannelRegistry& registry)
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      registry_(registry),
+      signals_(io_),
+      tick_timer_(io_),
+      watchdog_timer_(io_) {}
+
+Service::~Service() {
+  if (server_) server_->stop();
+  if (server_thread_.joinable()) server_thread_.join();
+}
+
+void Service::start() {
+  clock_ = make_clock(config_->clock);
+  store_ = std::make_unique<store::SqliteStore>(config_->store.path);
+  logger()->info("event=store_open path={} schema_version={}", config_->store.path,
+                 store_->schema_version());
+  engine_ = std::make_unique<plan::Engine>(config_, *store_, *clock_);
+  dispatcher_ = std::make_unique<dispatch::Dispatcher>(
+      *store_, *clock_, dispatch::make_runtime(config_, registry_, *clock_));
+
+  Services services;
+  services.engine = engine_.get();
+  services.store = store_.get();
+  services.clock = clock_.get();
+  services.on_clock_moved = [this] {
+    boost::asio::post(io_, [this] { schedule_tick(std::chrono::milliseconds(0)); });
+  };
+  server_ = std::make_unique<Server>(services, config_);
+  std::string host = config_->server.host;
+  int port = config_->server.port;
+  if (!options_.listen_override.empty()) {
+    const auto colon = options_.listen_override.rfind(':');
+    host = options_.listen_override.substr(0, colon);
+    port = std::stoi(options_.listen_override.substr(colon + 1));
+  }
+  port_ = server_->bind(host, port);
+  server_thread_ = std::thread([this] { server_->serve(); });
+  if (config_->server.tokens.empty()) {
+    logger()->warn("event=no_tokens detail=\"server.tokens is empty: every /v1 request is "
+                   "refused\"");
+  }
+  logger()->info("event=listening address={}:{} clock={} now={}", host, port_,
+                 config_->clock.mode, core::format_utc(clock_->now()));
+  if (!options_.port_file.empty()) {
+    std::ofstream(options_.port_file) << port_ << "\n";
+  }
+  server_->set_ready(true);
+  sd_notify(0, "READY=1");
+}
+
+void Service::arm_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      reload();
+      arm_signals();
+      return;
+    }
+    logger()->info("event=shutdown signal={}", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop();
+  });
+}
+
+void Service::run() {
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.add(SIGHUP);
+  arm_signals();
+  schedule_tick(std::chrono::milliseconds(0));
+  std::uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    auto period = std::chrono::microseconds(watchdog_usec / 2);
+    std::function<void()> pet;
+    pet = [this, period, &pet] {
+      sd_notify(0, "WATCHDOG=1");
+      watchdog_timer_.expires_after(period);
+      watchdog_timer_.async_wait([&pet](const boost::system::error_code& ec) {
+        if (!ec) pet();
+      });
+    };
+    pet();
+    io_.run();
+  } else {
+    io_.run();
+  }
+  // Drained: the tick in progress finished before the signal handler ran; leases of anything
+  // claimed but not finished would expire and return to 'planned'.
+  if (server_) server_->stop();
+  if (server_thread_.joinable()) server_thread_.join();
+  logger()->info("event=stopped");
+}
+
+void Service::stop() {
+  boost::asio::post(io_, [this] {
+    if (stopping_) return;
+    stopping_ = true;
+    sd_notify(0, "STOPPING=1");
+    server_->set_ready(false);
+    server_->stop();
+    tick_timer_.cancel();
+    watchdog_timer_.cancel();
+    signals_.cancel();
+  });
+}
+
+bool Service::reload() {
+  try {
+    auto fresh = std::make_shared<const config::Config>(config::load_config(options_.config_path));
+    auto runtime = dispatch::make_runtime(fresh, registry_, *clock_);
+    engine_->set_config(fresh);
+    dispatcher_->set_runtime(runtime);
+    server_->set_config(fresh);
+    config_ = fresh;
+    logger()->info("event=config_reloaded path={}", options_.config_path);
+    return true;
+  } catch (const std::exception& e) {
+    logger()->error("event=config_reload_failed path={} kept=old reason=\"{}\"",
+                    options_.config_path, e.what());
+    return false;
+  }
+}
+
+void Service::schedule_tick(std::chrono::milliseconds delay) {
+  if (stopping_) return;
+  tick_timer_.expires_after(delay);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_tick();
+  });
+}
+
+void Service::on_tick() {
+  dispatch::TickResult r;
+  try {
+    r = dispatcher_->tick();
+  } catch (const std::exception& e) {
+    logger()->error("event=dispatch_failed reason=\"{}\"", e.what());
+  }
+  const auto& dc = config_->dispatch;
+  // A full batch means more may be due: go again at once.
+  schedule_tick(std::chrono::milliseconds(r.claimed >= dc.batch ? 0 : dc.tick_ms));
+}
+
+}  // namespace replenish::api

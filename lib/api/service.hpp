@@ -1,0 +1,75 @@
+// The daemon's parts wired together on one Boost.Asio io_context: signals (SIGHUP reload,
+// SIGTERM/SIGINT drain), the dispatch timer, the HTTP server thread and systemd notification.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "api/server.hpp"
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "notify/channel.hpp"
+#include "plan/engine.hpp"
+#include "store/store.hpp"
+
+namespace replenish::api {
+
+struct ServiceOptions {
+  std::string config_path;
+  std::string listen_override;  ///< HOST:PORT replacing server.listen ("" = keep)
+  std::string port_file;        ///< written with the bound port once ready ("" = none)
+};
+
+/// Sets up spdlog (text to stderr, level from config) with one named logger per module.
+void setup_logging(const std::string& level);
+
+/// Makes the configured clock.
+std::unique_ptr<core::Clock> make_clock(const config::ClockConfig& config);
+
+class Service {
+ public:
+  Service(ServiceOptions options, std::shared_ptr<const config::Config> config,
+          const notify::ChannelRegistry& registry);
+  ~Service();
+
+  /// Opens the store, builds channels, binds the listener and tells systemd READY=1.
+  /// Throws on any start-up failure.
+  void start();
+  /// Runs until SIGTERM/SIGINT (or stop()); returns after draining.
+  void run();
+  /// Re-reads the config file; keeps the old config when the new one is invalid.
+  bool reload();
+  /// Begins a graceful shutdown (thread-safe).
+  void stop();
+
+  int port() const { return port_; }
+
+ private:
+  void schedule_tick(std::chrono::milliseconds delay);
+  void on_tick();
+  void arm_signals();
+
+  ServiceOptions options_;
+  std::shared_ptr<const config::Config> config_;
+  const notify::ChannelRegistry& registry_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer watchdog_timer_;
+  std::unique_ptr<core::Clock> clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<plan::Engine> engine_;
+  std::unique_ptr<dispatch::Dispatcher> dispatcher_;
+  std::unique_ptr<Server> server_;
+  std::thread server_thread_;
+  int port_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace replenish::api

@@ -1,0 +1,390 @@
+#include "store/sqlite_store.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+#include <stdexcept>
+
+namespace replenish::store {
+namespace {
+
+using core::EpochSeconds;
+using core::Reminder;
+using core::ReminderState;
+
+constexpr const char* kReminderColumns =
+    "id, key, user_id, category, kind, due_at, state, channel, payload, attempts, "
+    "next_attempt_at, lease_until, created_at, updated_at, last_error, provider_id, based_on";
+
+Reminder read_reminder(const Statement& st) {
+  Reminder r;
+  r.id = st.int64(0);
+  r.key = st.text(1);
+  r.user_id = st.text(2);
+  r.category = st.text(3);
+  r.kind = st.text(4);
+  r.due_at = st.int64(5);
+  r.state = core::reminder_state_from_string(st.text(6)).value_or(ReminderState::kDead);
+  r.channel = st.text(7);
+  r.payload = st.text(8);
+  r.attempts = static_cast<int>(st.int64(9));
+  r.next_attempt_at = st.int64(10);
+  r.lease_until = st.int64(11);
+  r.created_at = st.int64(12);
+  r.updated_at = st.int64(13);
+  r.last_error = st.text(14);
+  r.provider_id = st.text(15);
+  r.based_on = st.int64(16);
+  return r;
+}
+
+PairState read_pair(const Statement& st) {
+  PairState p;
+  p.user_id = st.text(0);
+  p.category = st.text(1);
+  p.purchases = static_cast<int>(st.int64(2));
+  p.last_at = st.int64(3);
+  p.last_amount = st.real(4);
+  p.cycle_days = st.real(5);
+  p.next_at = st.int64(6);
+  p.lo = st.int64(7);
+  p.hi = st.int64(8);
+  p.intervals = static_cast<int>(st.int64(9));
+  p.lapsed = st.int64(10) != 0;
+  p.updated_at = st.int64(11);
+  return p;
+}
+
+constexpr const char* kPairColumns =
+    "user_id, category, purchases, last_at, last_amount, cycle_days, next_at, lo, hi, "
+    "intervals, lapsed, updated_at";
+
+bool same_content(const core::OrderLine& a, const Statement& st) {
+  return a.user_id == st.text(0) && a.sku == st.text(1) && a.category == st.text(2) &&
+         a.quantity == st.real(3) && a.ordered_at == st.int64(4);
+}
+
+}  // namespace
+
+int latest_schema_version() {
+  const auto& m = embedded_migrations();
+  return m.empty() ? 0 : m.back().version;
+}
+
+int migrate(Connection& db, const std::vector<Migration>& migrations) {
+  const int current = db.user_version();
+  const int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (current > latest) {
+    throw std::runtime_error(fmt::format(
+        "database '{}' has schema version {}, newer than this binary knows ({}); "
+        "use a newer replenish or restore a backup",
+        db.path(), current, latest));
+  }
+  int applied = 0;
+  for (const auto& m : migrations) {
+    if (m.version <= current) continue;
+    Transaction tx(db);
+    db.exec(m.sql);
+    db.exec(fmt::format("PRAGMA user_version = {}", m.version));
+    tx.commit();
+    ++applied;
+  }
+  return applied;
+}
+
+SqliteStore::SqliteStore(const std::string& path)
+    : db_(std::make_unique<Connection>(path, false, true)) {
+  migrate(*db_, embedded_migrations());
+}
+
+int SqliteStore::schema_version() {
+  std::lock_guard lock(mu_);
+  return db_->user_version();
+}
+
+void SqliteStore::with_transaction(const std::function<void()>& fn) {
+  std::lock_guard lock(mu_);
+  if (tx_depth_ > 0) {
+    fn();
+    return;
+  }
+  Transaction tx(*db_);
+  ++tx_depth_;
+  try {
+    fn();
+  } catch (...) {
+    --tx_depth_;
+    throw;
+  }
+  --tx_depth_;
+  tx.commit();
+}
+
+AddOrdersResult SqliteStore::add_orders(const std::vector<LineRecord>& lines, EpochSeconds now) {
+  std::lock_guard lock(mu_);
+  AddOrdersResult result;
+  std::set<std::pair<std::string, std::string>> touched;
+  with_transaction([&] {
+    auto insert = db_->prepare(
+        "INSERT INTO orders (order_id, line, user_id, sku, category, subcategory, pack_size, "
+        "quantity, unit_price, ordered_at, coupon_code, periodic, amount, received_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+        "ON CONFLICT (order_id, line) DO NOTHING");
+    auto existing = db_->prepare(
+        "SELECT user_id, sku, category, quantity, ordered_at FROM orders "
+        "WHERE order_id = ?1 AND line = ?2");
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& rec = lines[i];
+      const auto& l = rec.line;
+      insert.bind(1, l.order_id).bind(2, l.line).bind(3, l.user_id).bind(4, l.sku);
+      insert.bind(5, l.category).bind(6, l.subcategory).bind(7, l.pack_size);
+      insert.bind(8, l.quantity).bind(9, l.unit_price).bind(10, l.ordered_at);
+      insert.bind(11, l.coupon_code);
+      if (rec.periodic.empty()) {
+        insert.bind(12, std::nullopt);
+      } else {
+        insert.bind(12, rec.periodic);
+      }
+      insert.bind(13, rec.amount).bind(14, now);
+      insert.run();
+      if (db_->changes() == 1) {
+        ++result.stored;
+        if (!rec.periodic.empty()) touched.emplace(l.user_id, rec.periodic);
+        continue;
+      }
+      existing.bind(1, l.order_id).bind(2, l.line);
+      const bool same = existing.step() && same_content(l, existing);
+      existing.reset();
+      if (same) {
+        ++result.duplicates;
+      } else {
+        ++result.conflicts;
+        result.conflict_rows.emplace_back(
+            i, fmt::format("order {} line {} was stored before with other content; the first "
+                           "version is kept",
+                           l.order_id, l.line));
+      }
+    }
+  });
+  result.touched_pairs.assign(touched.begin(), touched.end());
+  return result;
+}
+
+std::vector<PairLine> SqliteStore::pair_lines(const std::string& user_id,
+                                              const std::string& category) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "SELECT ordered_at, amount FROM orders WHERE user_id = ?1 AND periodic = ?2 "
+      "ORDER BY ordered_at");
+  st.bind(1, user_id).bind(2, category);
+  std::vector<PairLine> out;
+  while (st.step()) out.push_back(PairLine{st.int64(0), st.real(1)});
+  return out;
+}
+
+std::vector<LineRecord> SqliteStore::user_orders(const std::string& user_id, int limit) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "SELECT order_id, line, user_id, sku, category, subcategory, pack_size, quantity, "
+      "unit_price, ordered_at, coupon_code, COALESCE(periodic, ''), amount FROM orders "
+      "WHERE user_id = ?1 ORDER BY ordered_at DESC, order_id, line LIMIT ?2");
+  st.bind(1, user_id).bind(2, limit);
+  std::vector<LineRecord> out;
+  while (st.step()) {
+    LineRecord r;
+    r.line.order_id = st.text(0);
+    r.line.line = st.int64(1);
+    r.line.user_id = st.text(2);
+    r.line.sku = st.text(3);
+    r.line.category = st.text(4);
+    r.line.subcategory = st.text(5);
+    r.line.pack_size = st.text(6);
+    r.line.quantity = st.real(7);
+    r.line.unit_price = st.opt_real(8);
+    r.line.ordered_at = st.int64(9);
+    r.line.coupon_code = st.text(10);
+    r.periodic = st.text(11);
+    r.amount = st.real(12);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::int64_t SqliteStore::order_count() {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare("SELECT COUNT(*) FROM orders");
+  return st.step() ? st.int64(0) : 0;
+}
+
+std::optional<UserRecord> SqliteStore::user(const std::string& user_id) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "SELECT user_id, COALESCE(openid, ''), COALESCE(tz, ''), opted_out FROM users "
+      "WHERE user_id = ?1");
+  st.bind(1, user_id);
+  if (!st.step()) return std::nullopt;
+  return UserRecord{st.text(0), st.text(1), st.text(2), st.int64(3) != 0};
+}
+
+void SqliteStore::upsert_user(const UserRecord& u, EpochSeconds now) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "INSERT INTO users (user_id, openid, tz, opted_out, created_at, updated_at) "
+      "VALUES (?1, NULLIF(?2, ''), NULLIF(?3, ''), ?4, ?5, ?5) "
+      "ON CONFLICT (user_id) DO UPDATE SET openid = excluded.openid, tz = excluded.tz, "
+      "opted_out = excluded.opted_out, updated_at = excluded.updated_at");
+  st.bind(1, u.user_id).bind(2, u.openid).bind(3, u.tz).bind(4, u.opted_out ? 1 : 0).bind(5, now);
+  st.run();
+}
+
+void SqliteStore::save_pair(const PairState& p) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(fmt::format(
+      "INSERT INTO pairs ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+      "ON CONFLICT (user_id, category) DO UPDATE SET purchases = excluded.purchases, "
+      "last_at = excluded.last_at, last_amount = excluded.last_amount, "
+      "cycle_days = excluded.cycle_days, next_at = excluded.next_at, lo = excluded.lo, "
+      "hi = excluded.hi, intervals = excluded.intervals, lapsed = excluded.lapsed, "
+      "updated_at = excluded.updated_at",
+      kPairColumns));
+  st.bind(1, p.user_id).bind(2, p.category).bind(3, p.purchases).bind(4, p.last_at);
+  st.bind(5, p.last_amount).bind(6, p.cycle_days).bind(7, p.next_at).bind(8, p.lo).bind(9, p.hi);
+  st.bind(10, p.intervals).bind(11, p.lapsed ? 1 : 0).bind(12, p.updated_at);
+  st.run();
+}
+
+std::optional<PairState> SqliteStore::pair(const std::string& user_id,
+                                           const std::string& category) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      fmt::format("SELECT {} FROM pairs WHERE user_id = ?1 AND category = ?2", kPairColumns));
+  st.bind(1, user_id).bind(2, category);
+  if (!st.step()) return std::nullopt;
+  return read_pair(st);
+}
+
+std::vector<PairState> SqliteStore::user_pairs(const std::string& user_id) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      fmt::format("SELECT {} FROM pairs WHERE user_id = ?1 ORDER BY category", kPairColumns));
+  st.bind(1, user_id);
+  std::vector<PairState> out;
+  while (st.step()) out.push_back(read_pair(st));
+  return out;
+}
+
+std::int64_t SqliteStore::insert_reminder(const Reminder& r) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "INSERT INTO reminders (key, user_id, category, kind, based_on, due_at, state, channel, "
+      "payload, attempts, next_attempt_at, created_at, updated_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?11) "
+      "ON CONFLICT (key) DO NOTHING");
+  st.bind(1, r.key).bind(2, r.user_id).bind(3, r.category).bind(4, r.kind);
+  st.bind(5, r.based_on).bind(6, r.due_at).bind(7, core::to_string(r.state)).bind(8, r.channel);
+  st.bind(9, r.payload).bind(10, r.next_attempt_at).bind(11, r.created_at);
+  st.run();
+  return db_->changes() == 1 ? db_->last_insert_id() : 0;
+}
+
+std::optional<Reminder> SqliteStore::reminder(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(fmt::format("SELECT {} FROM reminders WHERE id = ?1", kReminderColumns));
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return read_reminder(st);
+}
+
+std::vector<Reminder> SqliteStore::pair_reminders(const std::string& user_id,
+                                                  const std::string& category) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(fmt::format(
+      "SELECT {} FROM reminders WHERE user_id = ?1 AND category = ?2 ORDER BY due_at, id",
+      kReminderColumns));
+  st.bind(1, user_id).bind(2, category);
+  std::vector<Reminder> out;
+  while (st.step()) out.push_back(read_reminder(st));
+  return out;
+}
+
+std::vector<Reminder> SqliteStore::list_reminders(const ReminderFilter& f) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(fmt::format(
+      "SELECT {} FROM reminders WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR user_id = ?2) "
+      "AND (?3 = '' OR category = ?3) AND due_at >= ?4 ORDER BY due_at, id LIMIT ?5",
+      kReminderColumns));
+  st.bind(1, f.state ? core::to_string(*f.state) : "").bind(2, f.user_id).bind(3, f.category);
+  st.bind(4, f.due_from).bind(5, f.limit);
+  std::vector<Reminder> out;
+  while (st.step()) out.push_back(read_reminder(st));
+  return out;
+}
+
+bool SqliteStore::transition(std::int64_t id, ReminderState from, ReminderState to,
+                             const std::string& reason, EpochSeconds now) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "UPDATE reminders SET state = ?1, last_error = ?2, updated_at = ?3 "
+      "WHERE id = ?4 AND state = ?5");
+  st.bind(1, core::to_string(to)).bind(2, reason).bind(3, now).bind(4, id);
+  st.bind(5, core::to_string(from));
+  st.run();
+  return db_->changes() == 1;
+}
+
+std::vector<Reminder> SqliteStore::claim_due(EpochSeconds now, int limit, int lease_seconds) {
+  std::lock_guard lock(mu_);
+  std::vector<Reminder> out;
+  with_transaction([&] {
+    // Due planned rows and 'sending' rows whose lease ran out (their daemon died): one
+    // indexed range per state over (state, next_attempt_at).
+    auto select = db_->prepare(fmt::format(
+        "SELECT {} FROM reminders WHERE state IN ('planned', 'sending') "
+        "AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+        kReminderColumns));
+    select.bind(1, now).bind(2, limit);
+    while (select.step()) out.push_back(read_reminder(select));
+    auto lease = db_->prepare(
+        "UPDATE reminders SET state = 'sending', lease_until = ?1, next_attempt_at = ?1, "
+        "attempts = attempts + 1, updated_at = ?2 WHERE id = ?3");
+    for (auto& r : out) {
+      lease.bind(1, now + lease_seconds).bind(2, now).bind(3, r.id);
+      lease.run();
+      r.state = ReminderState::kSending;
+      r.lease_until = now + lease_seconds;
+      r.attempts += 1;
+    }
+  });
+  return out;
+}
+
+void SqliteStore::finish_attempt(const AttemptRecord& a) {
+  std::lock_guard lock(mu_);
+  with_transaction([&] {
+    auto ins = db_->prepare(
+        "INSERT INTO attempts (reminder_id, at, channel, outcome, detail, ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    ins.bind(1, a.reminder_id).bind(2, a.at).bind(3, a.channel).bind(4, a.outcome);
+    ins.bind(5, a.detail).bind(6, a.ms);
+    ins.run();
+    auto upd = db_->prepare(
+        "UPDATE reminders SET state = ?1, channel = ?2, last_error = ?3, provider_id = ?4, "
+        "next_attempt_at = ?5, lease_until = 0, updated_at = ?6, "
+        "sent_at = CASE WHEN ?1 = 'sent' THEN ?6 ELSE sent_at END "
+        "WHERE id = ?7 AND state = 'sending'");
+    upd.bind(1, core::to_string(a.new_state)).bind(2, a.channel);
+    upd.bind(3, a.new_state == ReminderState::kSent ? std::string() : a.detail);
+    upd.bind(4, a.provider_id).bind(5, a.next_attempt_at).bind(6, a.at).bind(7, a.reminder_id);
+    upd.run();
+  });
+}
+
+std::map<std::string, std::int64_t> SqliteStore::reminder_counts() {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare("SELECT state, COUNT(*) FROM reminders GROUP BY state");
+  std::map<std::string, std::int64_t> out;
+  while (st.step()) out[st.text(0)] = st.int64(1);
+  return out;
+}
+
+}  // namespace replenish::store

@@ -1,0 +1,166 @@
+#include <doctest/doctest.h>
+
+#include "store/migrations.hpp"
+#include "store/sqlite_store.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace replenish;
+using namespace replenish::store;
+
+namespace {
+
+core::OrderLine line(const std::string& order, int no, const std::string& user,
+                     core::EpochSeconds at, double qty = 1) {
+  core::OrderLine l;
+  l.order_id = order;
+  l.line = no;
+  l.user_id = user;
+  l.sku = "sku-" + order;
+  l.category = "母婴";
+  l.subcategory = "纸尿裤";
+  l.quantity = qty;
+  l.ordered_at = at;
+  return l;
+}
+
+core::Reminder reminder(const std::string& key, core::EpochSeconds due) {
+  core::Reminder r;
+  r.key = key;
+  r.user_id = "u1";
+  r.category = "diapers";
+  r.due_at = due;
+  r.next_attempt_at = due;
+  r.created_at = 1;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("store: migrates an empty database, re-running is a no-op") {
+  testing::TempDir dir;
+  const auto path = dir.file("r.db");
+  {
+    SqliteStore s(path);
+    CHECK(s.schema_version() == latest_schema_version());
+    CHECK(latest_schema_version() >= 1);
+  }
+  Connection c(path, false);
+  CHECK(migrate(c, embedded_migrations()) == 0);
+  CHECK(c.user_version() == latest_schema_version());
+  auto st = c.prepare("PRAGMA journal_mode");
+  REQUIRE(st.step());
+  CHECK(st.text(0) == "wal");
+}
+
+TEST_CASE("store: migrates from an older version step by step") {
+  testing::TempDir dir;
+  Connection c(dir.file("r.db"), false);
+  const std::vector<Migration> v1{{1, "0001_a.sql", "CREATE TABLE a (x INTEGER);"}};
+  const std::vector<Migration> v2{{1, "0001_a.sql", "CREATE TABLE a (x INTEGER);"},
+                                  {2, "0002_b.sql", "ALTER TABLE a ADD COLUMN y TEXT;"}};
+  CHECK(migrate(c, v1) == 1);
+  CHECK(c.user_version() == 1);
+  CHECK(migrate(c, v2) == 1);
+  CHECK(c.user_version() == 2);
+  c.exec("INSERT INTO a (x, y) VALUES (1, 'ok')");
+}
+
+TEST_CASE("store: a failing migration leaves the database at its old version") {
+  testing::TempDir dir;
+  Connection c(dir.file("r.db"), false);
+  const std::vector<Migration> bad{{1, "0001_a.sql", "CREATE TABLE a (x INTEGER);"},
+                                   {2, "0002_b.sql", "CREATE TABLE b (y); SELECT nope FROM a;"}};
+  CHECK_THROWS_AS(migrate(c, bad), DbError);
+  CHECK(c.user_version() == 1);
+  auto st = c.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'");
+  REQUIRE(st.step());
+  CHECK(st.int64(0) == 0);
+}
+
+TEST_CASE("store: a database newer than the binary is refused with a clear message") {
+  testing::TempDir dir;
+  const auto path = dir.file("r.db");
+  {
+    Connection c(path, false);
+    c.exec("PRAGMA user_version = 999");
+  }
+  CHECK_THROWS_WITH_AS(
+      SqliteStore{path},
+      doctest::Contains("has schema version 999, newer than this binary knows"),
+      std::runtime_error);
+}
+
+TEST_CASE("store: orders are idempotent by (order_id, line); conflicts keep the first") {
+  testing::TempDir dir;
+  SqliteStore s(dir.file("r.db"));
+  std::vector<LineRecord> batch{{line("o1", 1, "u1", 1000), "diapers", 1},
+                                {line("o1", 2, "u1", 1000), "", 1},
+                                {line("o2", 1, "u2", 2000), "diapers", 2}};
+  auto r = s.add_orders(batch, 5000);
+  CHECK(r.stored == 3);
+  CHECK(r.touched_pairs.size() == 2);
+  auto changed = batch;
+  changed[2].line.quantity = 7;
+  r = s.add_orders(changed, 6000);
+  CHECK(r.stored == 0);
+  CHECK(r.duplicates == 2);
+  CHECK(r.conflicts == 1);
+  REQUIRE(r.conflict_rows.size() == 1);
+  CHECK(r.conflict_rows[0].first == 2);
+  CHECK(r.conflict_rows[0].second ==
+        "order o2 line 1 was stored before with other content; the first version is kept");
+  CHECK(s.order_count() == 3);
+  const auto lines = s.pair_lines("u2", "diapers");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].amount == 2);
+  CHECK(s.pair_lines("u1", "diapers").size() == 1);
+}
+
+TEST_CASE("store: claims are leases; an expired lease is claimed again") {
+  testing::TempDir dir;
+  SqliteStore s(dir.file("r.db"));
+  const auto a = s.insert_reminder(reminder("k1", 100));
+  const auto b = s.insert_reminder(reminder("k2", 200));
+  CHECK(s.insert_reminder(reminder("k1", 100)) == 0);  // same key: not twice
+  CHECK(s.claim_due(99, 10, 60).empty());
+  auto claimed = s.claim_due(150, 10, 60);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == a);
+  CHECK(claimed[0].state == core::ReminderState::kSending);
+  CHECK(claimed[0].attempts == 1);
+  // Still leased at 200: only b is due.
+  claimed = s.claim_due(200, 10, 60);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == b);
+  // The lease of a ran out at 210 (its daemon died): claimed again, same key.
+  claimed = s.claim_due(215, 10, 60);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == a);
+  CHECK(claimed[0].key == "k1");
+  CHECK(claimed[0].attempts == 2);
+
+  AttemptRecord done;
+  done.reminder_id = a;
+  done.at = 216;
+  done.channel = "log";
+  done.outcome = "delivered";
+  done.new_state = core::ReminderState::kSent;
+  s.finish_attempt(done);
+  CHECK(s.reminder(a)->state == core::ReminderState::kSent);
+  // Finishing again (a late duplicate) does not move a reminder that is no longer sending.
+  done.new_state = core::ReminderState::kDead;
+  s.finish_attempt(done);
+  CHECK(s.reminder(a)->state == core::ReminderState::kSent);
+  CHECK(s.reminder_counts()["sent"] == 1);
+  CHECK(s.reminder_counts()["sending"] == 1);
+}
+
+TEST_CASE("store: a transaction that throws leaves nothing behind") {
+  testing::TempDir dir;
+  SqliteStore s(dir.file("r.db"));
+  CHECK_THROWS(s.with_transaction([&] {
+    s.insert_reminder(reminder("k1", 100));
+    throw std::runtime_error("boom");
+  }));
+  CHECK(s.list_reminders(ReminderFilter{}).empty());
+}
