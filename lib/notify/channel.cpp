@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "notify/channels/log.hpp"
+#include "notify/channels/webhook.hpp"
 #include "notify/options.hpp"
 
 namespace replenish::notify {
@@ -110,6 +111,7 @@ std::map<std::string, std::shared_ptr<Channel>> ChannelRegistry::build(
 
 void register_builtin_channels(ChannelRegistry& registry) {
   registry.add(LogChannel::kType, &make_log_channel);
+  registry.add(WebhookChannel::kType, &make_webhook_channel);
 }
 
 }  // namespace replenish::notify

@@ -94,37 +94,78 @@ class LogCapture {
 
 /// A cpp-httplib server on 127.0.0.1 and an ephemeral port, listening in its own thread from
 /// construction until destruction (stop and join). `routes` registers the handlers before the
-/// server starts (its handler table must not change while it runs).
+/// server starts (its handler table must not change while it runs). Pass an SSLServer for https.
 class HttpMock {
  public:
-  explicit HttpMock(const std::function<void(httplib::Server&)>& routes) {
-    server_.set_tcp_nodelay(true);
-    server_.set_keep_alive_timeout(1);
-    server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
-    routes(server_);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  explicit HttpMock(const std::function<void(httplib::Server&)>& routes,
+                    std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>())
+      : server_(std::move(server)) {
+    server_->set_tcp_nodelay(true);
+    server_->set_keep_alive_timeout(1);
+    server_->set_keep_alive_max_count(1000);
+    server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
+    routes(*server_);
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!server_.is_running() && std::chrono::steady_clock::now() < deadline) {
+    while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
   ~HttpMock() {
-    server_.stop();
+    server_->stop();
     if (thread_.joinable()) thread_.join();
   }
   HttpMock(const HttpMock&) = delete;
   HttpMock& operator=(const HttpMock&) = delete;
 
   int port() const { return port_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  bool running() const { return server_->is_running(); }
+  std::string url(const std::string& path, const std::string& scheme = "http") const {
+    return scheme + "://127.0.0.1:" + std::to_string(port_) + path;
   }
 
  private:
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
   int port_ = -1;
   std::thread thread_;
+};
+
+/// A TCP port on 127.0.0.1 that nothing listens on (bound once, then closed).
+int closed_port();
+
+/// A request as a mock received it.
+struct Received {
+  std::string method;
+  std::string path;
+  std::string query_shop;  ///< value of the "shop" query parameter, if any
+  std::string body;
+  httplib::Headers headers;
+  int remote_port = 0;
+
+  std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+/// Thread-safe list of received requests.
+class Inbox {
+ public:
+  void add(const httplib::Request& request) {
+    Received r{request.method, request.path,    request.get_param_value("shop"),
+               request.body,   request.headers, request.remote_port};
+    const std::lock_guard<std::mutex> lock(mutex_);
+    items_.push_back(std::move(r));
+  }
+  std::vector<Received> items() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return items_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Received> items_;
 };
 
 }  // namespace replenish::notify::test
