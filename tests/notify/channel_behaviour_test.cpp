@@ -1,5 +1,5 @@
 // The behaviour suite every channel type passes: success, retryable, permanent, timeout, bad
-// config, unknown keys, concurrent sends (run it under the tsan/asan presets too). A traits struct
+// config, unknown keys, concurrent sends (also worth running under the asan preset). A traits struct
 // per type knows how to configure an instance against its mock and how to make the mock answer;
 // cases a type cannot produce (the log channel cannot fail) are declared unsupported by its traits,
 // explicitly.
