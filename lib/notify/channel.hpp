@@ -31,19 +31,19 @@ struct Message {
   std::int64_t reminder_id = 0;
   std::string key;  ///< stable idempotency key of the reminder
   std::string user_id;
-  std::string openid;  ///< WeChat openid when known (never logged in clear)
+  std::string openid;    ///< WeChat openid when known (never logged in clear)
   std::string category;  ///< slug
   std::string kind;      ///< replenish, follow_up, win_back, test
   core::EpochSeconds due_at = 0;
-  std::string text;      ///< rendered care message (UTF-8)
-  nlohmann::json vars;   ///< the variables the text was rendered from
+  std::string text;     ///< rendered care message (UTF-8)
+  nlohmann::json vars;  ///< the variables the text was rendered from
 };
 
 struct Outcome {
   enum class Kind { kDelivered, kRetryable, kPermanent, kSkipped };
   Kind kind = Kind::kPermanent;
-  std::string provider_id;  ///< delivered: the gateway's message id
-  std::string detail;       ///< human-readable reason or status
+  std::string provider_id;                          ///< delivered: the gateway's message id
+  std::string detail;                               ///< human-readable reason or status
   std::optional<std::int64_t> retry_after_seconds;  ///< retryable: the gateway's hint
 
   static Outcome delivered(std::string provider_id = {}, std::string detail = "ok");
@@ -67,11 +67,20 @@ class Channel {
 
 /// Shared services a channel may use.
 struct ChannelContext {
+  /// Wall-clock time for protocol timestamps (webhook signatures, token expiry). Pass the real
+  /// clock even when reminders run on simulated time: a receiver compares these timestamps
+  /// with its own clock. nullptr = the system clock.
   const core::Clock* clock = nullptr;
+  /// Folder that relative paths in options (secret_file, ca_file) are resolved against: the
+  /// configuration file's folder.
+  std::string base_dir = ".";
 };
 
 /// Builds a channel instance from its YAML options; reports problems through `options`
-/// (Reader::error) and returns nullptr when it cannot build one.
+/// (Reader::error) and returns nullptr when it cannot build one. The registry has already read
+/// `type`, and reports every key the factory did not read as unknown once it returns, so a
+/// factory reads each key it accepts and does not call `options.finish()` itself (nested
+/// readers it opens with `child()` it finishes itself).
 using ChannelFactory = std::function<std::unique_ptr<Channel>(
     const std::string& name, config::Reader& options, const ChannelContext& context)>;
 
@@ -82,7 +91,8 @@ class ChannelRegistry {
   bool has(const std::string& type) const;
   std::vector<std::string> types() const;
   /// Builds every configured instance. Throws config::ConfigError listing every problem
-  /// (unknown type, bad options) with its key path.
+  /// (unknown type with the known ones, bad or unknown options, duplicate names) with its key
+  /// path; builds nothing unless every instance is valid.
   std::map<std::string, std::shared_ptr<Channel>> build(
       const std::vector<config::ChannelSpec>& specs, const ChannelContext& context) const;
 
