@@ -1,8 +1,8 @@
 // replenishctl: the operator's tool. A table of subcommands; offline ones open the store,
 // live ones can ask the daemon's API (--url) or read the store directly (--db / --config).
-#include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <functional>
@@ -17,8 +17,9 @@
 
 int main(int argc, char** argv) {
   using namespace replenish;
-  CLI::App app{"replenishctl — inspect and edit the replenish schedule, import history, "
-               "backtest predictions"};
+  CLI::App app{
+      "replenishctl — inspect and edit the replenish schedule, import history, "
+      "backtest predictions"};
   app.set_version_flag("--version", std::string("replenishctl ") + REPLENISH_VERSION);
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not reachable.");

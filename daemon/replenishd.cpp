@@ -1,6 +1,6 @@
 // replenishd: the repurchase-reminder daemon. main() is a list of steps; the work is in lib/.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -31,14 +31,14 @@ int check_config(const std::string& path, const notify::ChannelRegistry& registr
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"replenishd — learns each customer's repurchase cycle and sends a reminder "
-               "just before they run out"};
+  CLI::App app{
+      "replenishd — learns each customer's repurchase cycle and sends a reminder "
+      "just before they run out"};
   app.set_version_flag("--version", std::string("replenishd ") + REPLENISH_VERSION);
   api::ServiceOptions options;
   options.config_path = "/etc/replenish/replenishd.yaml";
   std::string check;
-  app.add_option("-c,--config", options.config_path, "configuration file")
-      ->capture_default_str();
+  app.add_option("-c,--config", options.config_path, "configuration file")->capture_default_str();
   app.add_option("--check-config", check, "validate FILE and exit (0 ok, 1 invalid)");
   app.add_option("--listen", options.listen_override, "HOST:PORT overriding server.listen");
   app.add_option("--port-file", options.port_file, "write the bound port to this file when ready");

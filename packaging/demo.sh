@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: builds replenish, imports the shipped demo order history into a fresh SQLite
-# database, and runs replenishd on a simulated clock (two hours per second) for a minute,
+# database, and runs replenishd on a simulated clock (three hours per second) for a minute,
 # so that reminders are planned and then sent through the log channel in Chinese.
 #   DEMO_SECONDS=120 packaging/demo.sh    runs longer
 set -euo pipefail
@@ -22,7 +22,7 @@ echo
 echo "== The schedule"
 "$bin/replenishctl" --config config/demo.yaml schedule --limit 10
 echo
-echo "== replenishd on a simulated clock from 2024-03-01 08:00, 2 hours per second, for ${seconds}s"
+echo "== replenishd on a simulated clock from 2024-03-01 08:00, 3 hours per second, for ${seconds}s"
 "$bin/replenishd" --config config/demo.yaml &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT

@@ -43,10 +43,10 @@ def main(out):
                 last = START - dt.timedelta(days=cycle * 6)
                 n = 3
             elif u == 19:  # a single purchase: the category default decides
-                last = START - dt.timedelta(days=cycle * rng.uniform(0.75, 0.95))
+                last = START - dt.timedelta(days=base_cycle - rng.uniform(3, 6))
                 n = 1
-            else:
-                last = START - dt.timedelta(days=cycle * rng.uniform(0.75, 1.02))
+            else:  # runs out during the demo's first simulated week
+                last = START - dt.timedelta(days=cycle - rng.uniform(1.5, 8))
                 n = rng.randint(3, 6)
             when = last
             for _ in range(n):

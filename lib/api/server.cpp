@@ -7,7 +7,7 @@
 
 #include "api/problem.hpp"
 #include "core/hash.hpp"
-#include "ingest/orders_json.hpp"
+#include "ingest/json_orders.hpp"
 #include "plan/views.hpp"
 
 namespace replenish::api {
@@ -25,10 +25,14 @@ std::shared_ptr<spdlog::logger> logger() {
 
 const char* scope_name(Scope s) {
   switch (s) {
-    case Scope::kIngest: return "ingest";
-    case Scope::kRead: return "read";
-    case Scope::kAdmin: return "admin";
-    case Scope::kNone: break;
+    case Scope::kIngest:
+      return "ingest";
+    case Scope::kRead:
+      return "read";
+    case Scope::kAdmin:
+      return "admin";
+    case Scope::kNone:
+      break;
   }
   return "none";
 }
@@ -43,8 +47,8 @@ int int_param(const httplib::Request& req, const std::string& name, int fallback
     if (used != v.size() || n < min || n > max) throw std::out_of_range(name);
     return n;
   } catch (const std::exception&) {
-    throw std::invalid_argument(fmt::format("query parameter {} must be a number from {} to {}",
-                                            name, min, max));
+    throw std::invalid_argument(
+        fmt::format("query parameter {} must be a number from {} to {}", name, min, max));
   }
 }
 
@@ -64,20 +68,22 @@ Server::Server(Services services, std::shared_ptr<const config::Config> config)
   http_.set_read_timeout(10, 0);
   http_.set_write_timeout(10, 0);
   const int threads = sc.threads;
-  http_.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  http_.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                                 std::exception_ptr ep) {
-    std::string what = "unknown error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    logger()->error("event=request_failed method={} path={} error=\"{}\"", req.method, req.path,
-                    what);
-    problem(res, 500, "Internal Server Error", "the request could not be completed");
-  });
+  http_.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
+  http_.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        logger()->error("event=request_failed method={} path={} error=\"{}\"", req.method, req.path,
+                        what);
+        problem(res, 500, "Internal Server Error", "the request could not be completed");
+      });
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
       problem(res, 404, "Not Found", "no route for " + req.method + " " + req.path);
@@ -88,7 +94,9 @@ Server::Server(Services services, std::shared_ptr<const config::Config> config)
   routes();
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 void Server::routes() {
   // The whole API in one table; described in schemas/openapi.yaml.
@@ -168,12 +176,15 @@ int Server::bind(const std::string& host, int port) {
     bound = -1;
   }
   if (bound <= 0) {
-    throw std::runtime_error(fmt::format("cannot listen on {}:{} (in use or not permitted)", host, port));
+    throw std::runtime_error(
+        fmt::format("cannot listen on {}:{} (in use or not permitted)", host, port));
   }
   return bound;
 }
 
-void Server::serve() { http_.listen_after_bind(); }
+void Server::serve() {
+  http_.listen_after_bind();
+}
 
 void Server::stop() {
   if (http_.is_running()) http_.stop();
@@ -181,12 +192,12 @@ void Server::stop() {
 
 void Server::post_orders(const httplib::Request& req, httplib::Response& res) {
   auto parsed = ingest::parse_orders_json(req.body);
-  if (!parsed.fatal.empty()) {
-    problem(res, 400, "Bad Request", parsed.fatal);
+  if (parsed.errors.size() == 1 && parsed.errors[0].index < 0) {
+    problem(res, 400, "Bad Request", parsed.errors[0].reason);
     return;
   }
   json errors = json::array();
-  for (const auto& e : parsed.errors) errors.push_back({{"index", e.line_no}, {"reason", e.reason}});
+  for (const auto& e : parsed.errors) errors.push_back({{"index", e.index}, {"reason", e.reason}});
   if (parsed.lines.empty() && !parsed.errors.empty()) {
     problem(res, 422, "Unprocessable Content", "no order line in the request is valid",
             {{"errors", errors}});
@@ -196,10 +207,11 @@ void Server::post_orders(const httplib::Request& req, httplib::Response& res) {
   for (const auto& [index, reason] : summary.conflict_rows) {
     errors.push_back({{"index", index}, {"reason", reason}});
   }
-  logger()->info("event=orders_ingested received={} stored={} duplicates={} rejected={} planned={} "
-                 "cancelled={}",
-                 parsed.lines.size() + parsed.errors.size(), summary.stored, summary.duplicates,
-                 parsed.errors.size(), summary.planned, summary.cancelled);
+  logger()->info(
+      "event=orders_ingested received={} stored={} duplicates={} rejected={} planned={} "
+      "cancelled={}",
+      parsed.lines.size() + parsed.errors.size(), summary.stored, summary.duplicates,
+      parsed.errors.size(), summary.planned, summary.cancelled);
   json_response(res, 200,
                 {{"received", parsed.lines.size() + parsed.errors.size()},
                  {"stored", summary.stored},
@@ -209,6 +221,7 @@ void Server::post_orders(const httplib::Request& req, httplib::Response& res) {
                  {"planned", summary.planned},
                  {"cancelled", summary.cancelled},
                  {"converted", summary.converted},
+                 {"ignored_fields", parsed.unknown_keys},
                  {"errors", errors}});
 }
 
@@ -287,13 +300,15 @@ void Server::get_status(const httplib::Request&, httplib::Response& res) {
 
 void Server::post_clock(const httplib::Request& req, httplib::Response& res) {
   if (!services_.clock->adjustable()) {
-    problem(res, 409, "Conflict", "the clock is real; only a simulated clock (clock.mode: "
-                                  "simulated) can be moved");
+    problem(res, 409, "Conflict",
+            "the clock is real; only a simulated clock (clock.mode: "
+            "simulated) can be moved");
     return;
   }
   const auto body = json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("advance_seconds") ||
-      !body["advance_seconds"].is_number_integer() || body["advance_seconds"].get<std::int64_t>() < 0) {
+      !body["advance_seconds"].is_number_integer() ||
+      body["advance_seconds"].get<std::int64_t>() < 0) {
     problem(res, 400, "Bad Request", "expected {\"advance_seconds\": <non-negative integer>}");
     return;
   }

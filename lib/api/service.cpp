@@ -25,8 +25,8 @@ std::shared_ptr<spdlog::logger> logger() {
 void setup_logging(const std::string& level) {
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   const auto lvl = spdlog::level::from_str(level);
-  for (const char* name : {"replenishd", "api", "plan", "dispatch", "notify", "store", "ingest",
-                           "model"}) {
+  for (const char* name :
+       {"replenishd", "api", "plan", "dispatch", "notify", "store", "ingest", "model"}) {
     if (spdlog::get(name)) {
       spdlog::get(name)->set_level(lvl);
       continue;
@@ -85,11 +85,12 @@ void Service::start() {
   port_ = server_->bind(host, port);
   server_thread_ = std::thread([this] { server_->serve(); });
   if (config_->server.tokens.empty()) {
-    logger()->warn("event=no_tokens detail=\"server.tokens is empty: every /v1 request is "
-                   "refused\"");
+    logger()->warn(
+        "event=no_tokens detail=\"server.tokens is empty: every /v1 request is "
+        "refused\"");
   }
-  logger()->info("event=listening address={}:{} clock={} now={}", host, port_,
-                 config_->clock.mode, core::format_utc(clock_->now()));
+  logger()->info("event=listening address={}:{} clock={} now={}", host, port_, config_->clock.mode,
+                 core::format_utc(clock_->now()));
   if (!options_.port_file.empty()) {
     std::ofstream(options_.port_file) << port_ << "\n";
   }

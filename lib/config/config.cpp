@@ -39,7 +39,8 @@ void read_server(Reader r, ServerConfig& out, const std::string& base_dir) {
     try {
       std::size_t used = 0;
       const int port = std::stoi(listen.substr(colon + 1), &used);
-      if (used != listen.size() - colon - 1 || port < 0 || port > 65535) throw std::out_of_range("");
+      if (used != listen.size() - colon - 1 || port < 0 || port > 65535)
+        throw std::out_of_range("");
       out.port = port;
     } catch (const std::exception&) {
       r.error("listen", "port must be a number from 0 to 65535");
@@ -232,8 +233,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     o.concurrency = static_cast<int>(d.get_int("concurrency", o.concurrency, 1, 256));
     o.lease_seconds = static_cast<int>(d.get_int("lease_seconds", o.lease_seconds, 5, 86400));
     o.max_attempts = static_cast<int>(d.get_int("max_attempts", o.max_attempts, 1, 100));
-    o.backoff_initial_seconds = static_cast<int>(
-        d.get_int("backoff_initial_seconds", o.backoff_initial_seconds, 1, 86400));
+    o.backoff_initial_seconds =
+        static_cast<int>(d.get_int("backoff_initial_seconds", o.backoff_initial_seconds, 1, 86400));
     o.backoff_max_seconds =
         static_cast<int>(d.get_int("backoff_max_seconds", o.backoff_max_seconds, 1, 7 * 86400));
     d.finish();
@@ -272,8 +273,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   for (std::size_t i = 0; i < cfg.categories.size(); ++i) {
     for (const auto& n : cfg.categories[i].channels) {
       if (!channel_names.count(n)) {
-        issues.push_back(Issue{fmt::format("categories[{}].channels", i),
-                               "unknown channel '" + n + "'", 0, 0});
+        issues.push_back(
+            Issue{fmt::format("categories[{}].channels", i), "unknown channel '" + n + "'", 0, 0});
       }
     }
   }

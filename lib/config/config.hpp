@@ -17,7 +17,7 @@ namespace replenish::config {
 
 struct TokenConfig {
   std::string name;
-  std::string token;  ///< the secret itself (from `token` or `token_file`); never logged
+  std::string token;             ///< the secret itself (from `token` or `token_file`); never logged
   std::set<std::string> scopes;  ///< ingest, read, admin
 };
 
@@ -34,7 +34,7 @@ struct StoreConfig {
 };
 
 struct ClockConfig {
-  std::string mode = "real";  ///< real | simulated
+  std::string mode = "real";     ///< real | simulated
   core::EpochSeconds start = 0;  ///< simulated: the start time
   double speed = 1.0;            ///< simulated seconds per real second (0 = only moved by hand)
 };
@@ -77,7 +77,7 @@ struct ChannelSpec {
 };
 
 struct PlanConfig {
-  int send_hour = 10;   ///< local hour of day reminders are due (merchant time zone)
+  int send_hour = 10;  ///< local hour of day reminders are due (merchant time zone)
   int send_minute = 0;
 };
 
@@ -109,8 +109,8 @@ struct Config {
   ModelConfig model;
   std::vector<CategoryConfig> categories;
   std::vector<ChannelSpec> channels;
-  std::vector<std::string> default_channels;       ///< fallback order when a category names none
-  std::map<std::string, std::string> templates;    ///< name → Mustache text
+  std::vector<std::string> default_channels;     ///< fallback order when a category names none
+  std::map<std::string, std::string> templates;  ///< name → Mustache text
 
   const CategoryConfig* category(const std::string& slug) const;
 };

@@ -14,8 +14,8 @@ std::string Issue::to_string() const {
 
 namespace {
 std::string join_issues(const Issues& issues) {
-  std::string text = fmt::format("configuration has {} error{}:", issues.size(),
-                                 issues.size() == 1 ? "" : "s");
+  std::string text =
+      fmt::format("configuration has {} error{}:", issues.size(), issues.size() == 1 ? "" : "s");
   for (const auto& i : issues) text += "\n  " + i.to_string();
   return text;
 }
@@ -54,13 +54,15 @@ void Reader::add_issue(const std::string& full_path, const std::string& message,
 }
 
 void Reader::error(const std::string& key, const std::string& message) {
-  YAML::Node at;
-  if (!key.empty() && node_.IsMap() && node_[key]) at = node_[key];
+  const YAML::Node& map = node_;
+  YAML::Node at(YAML::NodeType::Undefined);
+  if (!key.empty() && map.IsMap() && map[key]) at = map[key];
   add_issue(key_path(key), message, at);
 }
 
 bool Reader::has(const std::string& key) const {
-  return node_.IsMap() && node_[key] && !node_[key].IsNull();
+  const YAML::Node& map = node_;
+  return map.IsMap() && map[key] && !map[key].IsNull();
 }
 
 std::vector<std::string> Reader::keys() const {
@@ -72,9 +74,10 @@ std::vector<std::string> Reader::keys() const {
 
 YAML::Node Reader::lookup(const std::string& key) {
   seen_->insert(key);
-  if (!node_.IsMap()) return YAML::Node();
-  YAML::Node n = node_[key];
-  if (!n || n.IsNull()) return YAML::Node();
+  const YAML::Node& map = node_;  // const: a non-const operator[] would insert the key
+  if (!map.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  YAML::Node n = map[key];
+  if (!n.IsDefined() || n.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
   return n;
 }
 
@@ -96,10 +99,10 @@ std::string Reader::req_string(const std::string& key) {
   const bool present = has(key);
   auto v = opt_string(key);
   if (!present) {
-    add_issue(key_path(key), "is required", YAML::Node());
+    add_issue(key_path(key), "is required", YAML::Node(YAML::NodeType::Undefined));
     return {};
   }
-  if (v && v->empty()) add_issue(key_path(key), "must not be empty", node_[key]);
+  if (v && v->empty()) add_issue(key_path(key), "must not be empty", lookup(key));
   return v.value_or("");
 }
 
@@ -109,8 +112,9 @@ std::optional<std::int64_t> Reader::opt_int(const std::string& key, std::int64_t
   if (!n.IsDefined()) return std::nullopt;
   std::int64_t v = 0;
   if (!n.IsScalar() || !YAML::convert<std::int64_t>::decode(n, v)) {
-    add_issue(key_path(key), fmt::format("expected an integer, got '{}'",
-                                         n.IsScalar() ? n.Scalar() : std::string("a collection")),
+    add_issue(key_path(key),
+              fmt::format("expected an integer, got '{}'",
+                          n.IsScalar() ? n.Scalar() : std::string("a collection")),
               n);
     return std::nullopt;
   }

@@ -120,7 +120,9 @@ std::string format_utc(EpochSeconds t) {
   return date::format("%FT%TZ", tp);
 }
 
-std::string LocalDate::to_string() const { return fmt::format("{:04}-{:02}-{:02}", year, month, day); }
+std::string LocalDate::to_string() const {
+  return fmt::format("{:04}-{:02}-{:02}", year, month, day);
+}
 
 TimeZone::TimeZone() : name_("UTC") {}
 

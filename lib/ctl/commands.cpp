@@ -167,8 +167,9 @@ std::function<int()> setup_schedule(CLI::App& app, Globals& g) {
     int limit = 100;
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("--state", o->state, "planned, sending, sent, converted, cancelled, dead, "
-                                      "held_out or all")
+  app.add_option("--state", o->state,
+                 "planned, sending, sent, converted, cancelled, dead, "
+                 "held_out or all")
       ->capture_default_str();
   app.add_option("--category", o->category, "only this periodic category (slug)");
   app.add_option("--user", o->user, "only this user");
@@ -206,7 +207,7 @@ std::function<int()> setup_user(CLI::App& app, Globals& g) {
   return [user, &g] {
     json view;
     if (!g.url.empty()) {
-      view = api_get(g, "/v1/users/" + httplib::detail::encode_url(*user));
+      view = api_get(g, "/v1/users/" + httplib::detail::encode_query_param(*user));
     } else {
       const auto cfg = load(g);
       store::SqliteStore store(cfg.store.path);
@@ -218,8 +219,9 @@ std::function<int()> setup_user(CLI::App& app, Globals& g) {
 }
 
 std::function<int()> setup_config(CLI::App& app, Globals& g) {
-  auto* check = app.add_subcommand("check", "validate a configuration file (channels and "
-                                            "templates included)");
+  auto* check = app.add_subcommand("check",
+                                   "validate a configuration file (channels and "
+                                   "templates included)");
   auto file = std::make_shared<std::string>();
   check->add_option("file", *file, "file to check (default: --config)");
   app.require_subcommand(1);

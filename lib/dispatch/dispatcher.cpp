@@ -1,8 +1,8 @@
 #include "dispatch/dispatcher.hpp"
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -32,7 +32,9 @@ std::shared_ptr<const Runtime> make_runtime(std::shared_ptr<const config::Config
   notify::ChannelContext ctx;
   ctx.clock = &clock;
   rt->channels = registry.build(config->channels, ctx);
-  rt->templates = std::make_shared<const notify::Templates>(config->templates);
+  rt->templates = std::make_shared<const notify::Templates>(
+      notify::Templates::with_defaults(config->templates));
+  rt->tz = core::TimeZone::locate(config->merchant.timezone);
   rt->config = std::move(config);
   return rt;
 }
@@ -101,10 +103,18 @@ TickResult Dispatcher::tick() {
     const auto& rec = records[i];
     store_.finish_attempt(rec);
     switch (rec.new_state) {
-      case ReminderState::kSent: ++result.sent; break;
-      case ReminderState::kPlanned: ++result.retried; break;
-      case ReminderState::kCancelled: ++result.cancelled; break;
-      default: ++result.dead; break;
+      case ReminderState::kSent:
+        ++result.sent;
+        break;
+      case ReminderState::kPlanned:
+        ++result.retried;
+        break;
+      case ReminderState::kCancelled:
+        ++result.cancelled;
+        break;
+      default:
+        ++result.dead;
+        break;
     }
   }
   return result;
@@ -134,7 +144,8 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
   msg.kind = r.kind;
   msg.due_at = r.due_at;
   const auto payload = nlohmann::json::parse(r.payload, nullptr, false);
-  msg.vars = payload.is_object() && payload.contains("vars") ? payload["vars"] : nlohmann::json::object();
+  msg.vars =
+      payload.is_object() && payload.contains("vars") ? payload["vars"] : nlohmann::json::object();
   msg.text = rt.templates->render(rt.templates->has(r.kind) ? r.kind : "replenish", msg.vars);
 
   const auto* cat = cfg.category(r.category);
@@ -165,8 +176,8 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
       rec.new_state = ReminderState::kSent;
       rec.provider_id = outcome.provider_id;
       rec.detail = outcome.detail;
-      logger()->info("event=reminder_sent id={} key={} channel={} attempt={} ms={}", r.id, r.key,
-                     used, r.attempts, rec.ms);
+      logger()->info("event=reminder_sent id={} key={} channel={} attempt={} ms={} due=\"{}\"",
+                     r.id, r.key, used, r.attempts, rec.ms, rt.tz.format_local(r.due_at));
       break;
     case Outcome::Kind::kRetryable:
       if (r.attempts >= cfg.dispatch.max_attempts) {
@@ -179,8 +190,9 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
         std::int64_t delay = backoff_seconds(cfg.dispatch, r.attempts);
         if (outcome.retry_after_seconds) delay = std::max(delay, *outcome.retry_after_seconds);
         rec.next_attempt_at = rec.at + delay;
-        logger()->warn("event=reminder_retry id={} key={} channel={} attempt={} in_s={} reason=\"{}\"",
-                       r.id, r.key, used, r.attempts, delay, outcome.detail);
+        logger()->warn(
+            "event=reminder_retry id={} key={} channel={} attempt={} in_s={} reason=\"{}\"", r.id,
+            r.key, used, r.attempts, delay, outcome.detail);
       }
       break;
     case Outcome::Kind::kPermanent:

@@ -12,6 +12,7 @@
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "core/time.hpp"
 #include "notify/channel.hpp"
 #include "notify/templates.hpp"
 #include "store/store.hpp"
@@ -23,6 +24,7 @@ struct Runtime {
   std::shared_ptr<const config::Config> config;
   std::map<std::string, std::shared_ptr<notify::Channel>> channels;
   std::shared_ptr<const notify::Templates> templates;
+  core::TimeZone tz;  ///< the merchant's, for log lines people read
 };
 
 /// Builds channels and templates for a configuration. Throws config::ConfigError.

@@ -16,11 +16,11 @@ struct LineEvent {
 
 /// Population prior of one category, on the log scale of days per unit amount^beta.
 struct Prior {
-  double m = 0;          ///< centre of log(cycle days)
-  double s = 0.5;        ///< spread between users
-  double sigma = 0.5;    ///< spread within a user
-  double beta = 1.0;     ///< elasticity of the interval in the amount bought
-  int n_users = 0;       ///< users it was learned from (0 = configured default)
+  double m = 0;        ///< centre of log(cycle days)
+  double s = 0.5;      ///< spread between users
+  double sigma = 0.5;  ///< spread within a user
+  double beta = 1.0;   ///< elasticity of the interval in the amount bought
+  int n_users = 0;     ///< users it was learned from (0 = configured default)
 };
 
 struct Params {

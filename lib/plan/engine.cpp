@@ -27,7 +27,8 @@ std::shared_ptr<spdlog::logger> logger() {
 
 std::string reminder_key(const std::string& user_id, const std::string& category,
                          const std::string& kind, EpochSeconds based_on) {
-  const std::string material = fmt::format("{}\x1f{}\x1f{}\x1f{}", user_id, category, kind, based_on);
+  const std::string material =
+      fmt::format("{}\x1f{}\x1f{}\x1f{}", user_id, category, kind, based_on);
   return "rmd_" + core::sha256_hex(material).substr(0, 24);
 }
 
@@ -61,7 +62,9 @@ void Engine::set_config(std::shared_ptr<const config::Config> config) {
   snap_ = std::move(s);
 }
 
-std::shared_ptr<const config::Config> Engine::config() const { return snapshot().config; }
+std::shared_ptr<const config::Config> Engine::config() const {
+  return snapshot().config;
+}
 
 Engine::Snapshot Engine::snapshot() const {
   std::lock_guard lock(mu_);
@@ -176,8 +179,8 @@ PairOutcome Engine::replan(const std::string& user_id, const std::string& catego
       if (store_.transition(r.id, ReminderState::kPlanned, ReminderState::kCancelled,
                             "superseded: bought on " + s.tz.format_local(last.at), now)) {
         ++out.cancelled;
-        logger()->info("event=reminder_cancelled id={} user={} category={} reason=repurchase",
-                       r.id, user_id, category);
+        logger()->info("event=reminder_cancelled id={} user={} category={} reason=repurchase", r.id,
+                       user_id, category);
       }
     } else if (r.state == ReminderState::kSent && last.at >= r.due_at) {
       if (store_.transition(r.id, ReminderState::kSent, ReminderState::kConverted,

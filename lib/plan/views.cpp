@@ -87,10 +87,10 @@ std::string format_schedule(const json& schedule) {
   std::string out = fmt::format("{:>6}  {:<16}  {:<12}  {:<18}  {:<9}  {}\n", "ID", "DUE (local)",
                                 "USER", "CATEGORY", "STATE", "TRIES");
   for (const auto& r : schedule["reminders"]) {
-    out += fmt::format("{:>6}  {:<16}  {:<12.12}  {:<18.18}  {:<9}  {}\n", r["id"].get<std::int64_t>(),
-                       r["due_local"].get<std::string>(), r["user_id"].get<std::string>(),
-                       r["category"].get<std::string>(), r["state"].get<std::string>(),
-                       r["attempts"].get<int>());
+    out += fmt::format("{:>6}  {:<16}  {:<12.12}  {:<18.18}  {:<9}  {}\n",
+                       r["id"].get<std::int64_t>(), r["due_local"].get<std::string>(),
+                       r["user_id"].get<std::string>(), r["category"].get<std::string>(),
+                       r["state"].get<std::string>(), r["attempts"].get<int>());
   }
   out += fmt::format("{} reminder(s)\n", schedule["count"].get<std::size_t>());
   return out;
@@ -100,7 +100,8 @@ std::string format_user(const json& u) {
   std::string out = fmt::format("user {}{}\n", u["user_id"].get<std::string>(),
                                 u.value("known", false) ? "" : " (no orders stored)");
   for (const auto& c : u["categories"]) {
-    out += fmt::format("\n{} ({})\n", c["name"].get<std::string>(), c["category"].get<std::string>());
+    out +=
+        fmt::format("\n{} ({})\n", c["name"].get<std::string>(), c["category"].get<std::string>());
     out += "  purchases:";
     for (const auto& l : c["lines"]) {
       out += fmt::format(" {}", l["local"].get<std::string>().substr(0, 10));
@@ -108,10 +109,9 @@ std::string format_user(const json& u) {
     out += "\n";
     if (c.contains("prediction")) {
       const auto& p = c["prediction"];
-      out += fmt::format(
-          "  prediction: next need {} (from {} interval(s), cycle {:.1f} days){}\n",
-          p["next_local"].get<std::string>(), p["intervals"].get<int>(),
-          p["cycle_days"].get<double>(), p["lapsed"].get<bool>() ? ", lapsed" : "");
+      out += fmt::format("  prediction: next need {} (from {} interval(s), cycle {:.1f} days){}\n",
+                         p["next_local"].get<std::string>(), p["intervals"].get<int>(),
+                         p["cycle_days"].get<double>(), p["lapsed"].get<bool>() ? ", lapsed" : "");
       out += fmt::format("  interval:   {} .. {}\n", p["lo"].get<std::string>().substr(0, 10),
                          p["hi"].get<std::string>().substr(0, 10));
     }

@@ -75,10 +75,10 @@ int migrate(Connection& db, const std::vector<Migration>& migrations) {
   const int current = db.user_version();
   const int latest = migrations.empty() ? 0 : migrations.back().version;
   if (current > latest) {
-    throw std::runtime_error(fmt::format(
-        "database '{}' has schema version {}, newer than this binary knows ({}); "
-        "use a newer replenish or restore a backup",
-        db.path(), current, latest));
+    throw std::runtime_error(
+        fmt::format("database '{}' has schema version {}, newer than this binary knows ({}); "
+                    "use a newer replenish or restore a backup",
+                    db.path(), current, latest));
   }
   int applied = 0;
   for (const auto& m : migrations) {
@@ -338,10 +338,10 @@ std::vector<Reminder> SqliteStore::claim_due(EpochSeconds now, int limit, int le
   with_transaction([&] {
     // Due planned rows and 'sending' rows whose lease ran out (their daemon died): one
     // indexed range per state over (state, next_attempt_at).
-    auto select = db_->prepare(fmt::format(
-        "SELECT {} FROM reminders WHERE state IN ('planned', 'sending') "
-        "AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
-        kReminderColumns));
+    auto select =
+        db_->prepare(fmt::format("SELECT {} FROM reminders WHERE state IN ('planned', 'sending') "
+                                 "AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+                                 kReminderColumns));
     select.bind(1, now).bind(2, limit);
     while (select.step()) out.push_back(read_reminder(select));
     auto lease = db_->prepare(

@@ -21,7 +21,8 @@ class SqliteStore final : public Store {
   void with_transaction(const std::function<void()>& fn) override;
 
   AddOrdersResult add_orders(const std::vector<LineRecord>& lines, core::EpochSeconds now) override;
-  std::vector<PairLine> pair_lines(const std::string& user_id, const std::string& category) override;
+  std::vector<PairLine> pair_lines(const std::string& user_id,
+                                   const std::string& category) override;
   std::vector<LineRecord> user_orders(const std::string& user_id, int limit) override;
   std::int64_t order_count() override;
 

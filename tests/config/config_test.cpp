@@ -30,9 +30,8 @@ Issues issues_of(const std::string& yaml) {
 }
 
 bool has_issue(const Issues& issues, const std::string& path, const std::string& message) {
-  return std::any_of(issues.begin(), issues.end(), [&](const Issue& i) {
-    return i.path == path && i.message == message;
-  });
+  return std::any_of(issues.begin(), issues.end(),
+                     [&](const Issue& i) { return i.path == path && i.message == message; });
 }
 
 }  // namespace
@@ -77,7 +76,8 @@ default_channels: [sms]
 )");
   CHECK(has_issue(issues, "server.listen", "expected HOST:PORT, e.g. 127.0.0.1:8470"));
   CHECK(has_issue(issues, "server.tokens[0].token", "must be at least 16 characters"));
-  CHECK(has_issue(issues, "server.tokens[0].scopes", "unknown scope 'write' (ingest, read, admin)"));
+  CHECK(
+      has_issue(issues, "server.tokens[0].scopes", "unknown scope 'write' (ingest, read, admin)"));
   CHECK(has_issue(issues, "dispatch.batch", "must be between 1 and 10000, got 0"));
   CHECK(has_issue(issues, "dispatch.retries", "unknown key"));
   CHECK(has_issue(issues, "clock.start", "is required when mode is 'simulated'"));

@@ -35,7 +35,8 @@ class Receiver {
     server_.set_tcp_nodelay(true);
     server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mu_);
-      got_.push_back({req.get_header_value("Idempotency-Key"), json::parse(req.body, nullptr, false)});
+      got_.push_back(
+          {req.get_header_value("Idempotency-Key"), json::parse(req.body, nullptr, false)});
       res.set_content(R"({"ok":true})", "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -88,10 +89,14 @@ default_channels: [hook]
 }
 
 json order(const std::string& id, const std::string& user, std::int64_t day) {
-  return {{"order_id", id},           {"line", 1},         {"user_id", user},
-          {"sku", "DP-L64"},          {"category", "母婴"}, {"subcategory", "帮宝适纸尿裤 L码"},
+  return {{"order_id", id},
+          {"line", 1},
+          {"user_id", user},
+          {"sku", "DP-L64"},
+          {"category", "母婴"},
+          {"subcategory", "帮宝适纸尿裤 L码"},
           {"quantity", 1},
-          {"ordered_at", core::format_utc(kDay0 + day * kDay + 4 * 3600)}};  // 12:00 local
+          {"ordered_at", core::format_utc(kDay0 + day * kDay + 12 * 3600)}};  // 12:00 local
 }
 
 class Api {
@@ -115,7 +120,7 @@ class Api {
   void advance_to(std::int64_t day, int hour) {
     const json now = get("/v1/status");
     const auto t = *core::parse_timestamp(now["now"].get<std::string>());
-    const auto target = kDay0 + day * kDay + (hour - 8) * 3600;
+    const auto target = kDay0 + day * kDay + hour * 3600;  // local wall time
     REQUIRE(target >= t);
     post("/v1/admin/clock", {{"advance_seconds", target - t}});
   }
@@ -126,8 +131,9 @@ class Api {
 
 }  // namespace
 
-TEST_CASE("integration: orders over HTTP become a reminder delivered on its date, and a "
-          "repurchase cancels one") {
+TEST_CASE(
+    "integration: orders over HTTP become a reminder delivered on its date, and a "
+    "repurchase cancels one") {
   testing::TempDir dir;
   Receiver receiver;
   const auto cfg = dir.write("replenishd.yaml", config_yaml(dir.file("r.db"), receiver.port()));
@@ -138,8 +144,9 @@ TEST_CASE("integration: orders over HTTP become a reminder delivered on its date
   Api api(port);
 
   // u1 buys every 10 days; u2 too, but will buy again early.
-  const json batch = json::array({order("a1", "u1", 0), order("a2", "u1", 10), order("a3", "u1", 20),
-                                  order("b1", "u2", 0), order("b2", "u2", 10), order("b3", "u2", 20)});
+  const json batch =
+      json::array({order("a1", "u1", 0), order("a2", "u1", 10), order("a3", "u1", 20),
+                   order("b1", "u2", 0), order("b2", "u2", 10), order("b3", "u2", 20)});
   auto r = api.post("/v1/orders", batch);
   CHECK(r["stored"] == 6);
   CHECK(r["planned"] == 2);
@@ -169,7 +176,7 @@ TEST_CASE("integration: orders over HTTP become a reminder delivered on its date
 
   // Day 28 11:00: u1's reminder goes out, once, with its idempotency key.
   api.advance_to(28, 11);
-  REQUIRE(testing::eventually([&] { return receiver.got().size() >= 1; }));
+  REQUIRE_MESSAGE(testing::eventually([&] { return receiver.got().size() >= 1; }), daemon.output());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto got = receiver.got();
   REQUIRE(got.size() == 1);

@@ -1,8 +1,8 @@
 // The behaviour suite every channel type passes: success, retryable, permanent, timeout, bad
-// config, unknown keys, concurrent sends (also worth running under the asan preset). A traits struct
-// per type knows how to configure an instance against its mock and how to make the mock answer;
-// cases a type cannot produce (the log channel cannot fail) are declared unsupported by its traits,
-// explicitly.
+// config, unknown keys, concurrent sends (also worth running under the asan preset). A traits
+// struct per type knows how to configure an instance against its mock and how to make the mock
+// answer; cases a type cannot produce (the log channel cannot fail) are declared unsupported by its
+// traits, explicitly.
 //
 // Adding a channel type: write its traits below and add them to ChannelTraits.
 #include <doctest/doctest.h>

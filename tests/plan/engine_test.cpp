@@ -63,9 +63,9 @@ struct Fixture {
 
 TEST_CASE("plan: a regular 10-day cycle plans a reminder lead_days before the need") {
   Fixture f;
-  const auto s = f.engine.ingest({diaper("o1", kDay0 + 12 * 3600),
-                                  diaper("o2", kDay0 + 10 * kDay + 12 * 3600),
-                                  diaper("o3", kDay0 + 20 * kDay + 12 * 3600)});
+  const auto s =
+      f.engine.ingest({diaper("o1", kDay0 + 12 * 3600), diaper("o2", kDay0 + 10 * kDay + 12 * 3600),
+                       diaper("o3", kDay0 + 20 * kDay + 12 * 3600)});
   CHECK(s.stored == 3);
   CHECK(s.periodic == 3);
   CHECK(s.pairs_updated == 1);
@@ -81,7 +81,8 @@ TEST_CASE("plan: a regular 10-day cycle plans a reminder lead_days before the ne
   CHECK(r[0].state == ReminderState::kPlanned);
   // Need on day 30, two days' lead: day 28 at 10:00 Shanghai time.
   CHECK(r[0].due_at == kDay0 + 28 * kDay + 10 * 3600);
-  CHECK(r[0].key == plan::reminder_key("u1", "diapers", "replenish", kDay0 + 20 * kDay + 12 * 3600));
+  CHECK(r[0].key ==
+        plan::reminder_key("u1", "diapers", "replenish", kDay0 + 20 * kDay + 12 * 3600));
   const auto vars = nlohmann::json::parse(r[0].payload)["vars"];
   CHECK(vars["category_name"] == "纸尿裤");
   CHECK(vars["shop_name"] == "邻家小铺");
@@ -106,8 +107,8 @@ TEST_CASE("plan: one purchase falls back to the category's default cycle") {
 TEST_CASE("plan: lines of one day are one purchase") {
   Fixture f;
   auto second = diaper("o1b", kDay0 + 10 * kDay + 20 * 3600);
-  f.engine.ingest({diaper("o1", kDay0 + 12 * 3600), diaper("o2", kDay0 + 10 * kDay + 9 * 3600),
-                   second});
+  f.engine.ingest(
+      {diaper("o1", kDay0 + 12 * 3600), diaper("o2", kDay0 + 10 * kDay + 9 * 3600), second});
   const auto pair = f.store.pair("u1", "diapers");
   REQUIRE(pair);
   CHECK(pair->purchases == 2);

@@ -84,10 +84,9 @@ TEST_CASE("store: a database newer than the binary is refused with a clear messa
     Connection c(path, false);
     c.exec("PRAGMA user_version = 999");
   }
-  CHECK_THROWS_WITH_AS(
-      SqliteStore{path},
-      doctest::Contains("has schema version 999, newer than this binary knows"),
-      std::runtime_error);
+  CHECK_THROWS_WITH_AS(SqliteStore{path},
+                       doctest::Contains("has schema version 999, newer than this binary knows"),
+                       std::runtime_error);
 }
 
 TEST_CASE("store: orders are idempotent by (order_id, line); conflicts keep the first") {
