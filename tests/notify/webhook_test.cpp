@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -60,7 +62,8 @@ std::string expected_signature(const std::string& timestamp, const std::string& 
 }
 
 /// A mock that records every request and answers by path: /ok → 200 {"id":"msg-9"},
-/// /status/NNN → NNN (429 with Retry-After: 120), /slow → sleeps 700 ms first.
+/// /status/NNN → NNN (429 with Retry-After: 120), /slow → waits 700 ms first (cut short when
+/// the gateway is destroyed, so that stopping the server does not wait for it).
 class Gateway {
  public:
   Gateway()
@@ -82,15 +85,29 @@ class Gateway {
           });
           s.Post("/slow", [this](const httplib::Request& req, httplib::Response& res) {
             inbox_.add(req);
-            std::this_thread::sleep_for(milliseconds(700));
+            std::unique_lock<std::mutex> lock(mutex_);
+            closing_.wait_for(lock, milliseconds(700), [this] { return closed_; });
             res.set_content("{}", "application/json");
           });
         }) {}
+
+  ~Gateway() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+    }
+    closing_.notify_all();
+  }
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
 
   std::string url(const std::string& path) const { return mock_.url(path); }
   std::vector<test::Received> received() const { return inbox_.items(); }
 
  private:
+  std::mutex mutex_;
+  std::condition_variable closing_;
+  bool closed_ = false;  // guarded by mutex_
   test::Inbox inbox_;
   test::HttpMock mock_;
 };
