@@ -475,4 +475,16 @@ TEST_CASE("notify: Retry-After seconds and body excerpts") {
   CHECK(body_excerpt("\xFF\xFE\x00", 10) == "(2 bytes, not UTF-8)");
 }
 
+TEST_CASE("notify: webhook survives the receiver closing an idle keep-alive connection") {
+  test::LogCapture logs;
+  Gateway gateway;  // the mock closes idle connections after 1 s
+  const auto channel = test::build_one("shop", webhook_yaml(gateway.url("/ok")));
+  CHECK(channel->send(sample_message()).kind == Outcome::Kind::kDelivered);
+  std::this_thread::sleep_for(milliseconds(1300));
+  CHECK(channel->send(sample_message()).kind == Outcome::Kind::kDelivered);
+  const auto received = gateway.received();
+  REQUIRE(received.size() == 2);
+  CHECK(received[0].remote_port != received[1].remote_port);
+}
+
 }  // namespace replenish::notify
