@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <tuple>
@@ -81,7 +83,7 @@ struct LogTraits {
 struct WebhookTraits {
   static constexpr const char* kType = "webhook";
   static constexpr bool supports(Case /*c*/) { return true; }
-  static constexpr int kTimeoutMs = 150;
+  static constexpr int kTimeoutMs = 300;
   /// The hint its mock gives with a retryable answer (Retry-After: 7), which must come back.
   static std::optional<std::int64_t> retry_after_hint() { return 7; }
 
@@ -103,12 +105,27 @@ struct WebhookTraits {
                   res.status = 422;
                   res.set_content("unknown user", "text/plain");
                   break;
-                case Case::kTimeout:
-                  std::this_thread::sleep_for(milliseconds(kTimeoutMs * 4));
+                case Case::kTimeout: {
+                  // Longer than the timeout, but cut short when the test ends so that stopping
+                  // the server does not wait for it.
+                  std::unique_lock<std::mutex> lock(mutex_);
+                  closing_.wait_for(lock, milliseconds(kTimeoutMs * 10),
+                                    [this] { return closed_; });
                   break;
+                }
               }
             });
           }) {}
+    ~Mock() {
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        closed_ = true;
+      }
+      closing_.notify_all();
+    }
+    Mock(const Mock&) = delete;
+    Mock& operator=(const Mock&) = delete;
+
     std::string options_yaml() const {
       return "type: webhook\nurl: " + http_.url("/hook") +
              "\nsecret: behaviour-suite-secret-0123\ntimeout_ms: " + std::to_string(kTimeoutMs) +
@@ -118,6 +135,9 @@ struct WebhookTraits {
     std::size_t requests() const { return requests_.load(); }
 
    private:
+    std::mutex mutex_;
+    std::condition_variable closing_;
+    bool closed_ = false;  // guarded by mutex_
     std::atomic<Case> answer_{Case::kSuccess};
     std::atomic<std::size_t> requests_{0};
     test::LogCapture quiet_;

@@ -111,6 +111,9 @@ class HttpMock {
     while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    // is_running() turns true before the server has started its worker threads: one answered
+    // request proves it serves (matters under sanitizers, where starting 32 threads is slow).
+    wait_until_serving(deadline);
   }
   ~HttpMock() {
     server_->stop();
@@ -120,14 +123,33 @@ class HttpMock {
   HttpMock& operator=(const HttpMock&) = delete;
 
   int port() const { return port_; }
+  bool serving() const { return serving_; }
   bool running() const { return server_->is_running(); }
   std::string url(const std::string& path, const std::string& scheme = "http") const {
     return scheme + "://127.0.0.1:" + std::to_string(port_) + path;
   }
 
  private:
+  void wait_until_serving(std::chrono::steady_clock::time_point deadline) {
+    const bool tls = dynamic_cast<httplib::SSLServer*>(server_.get()) != nullptr;
+    while (!serving_ && std::chrono::steady_clock::now() < deadline) {
+      std::unique_ptr<httplib::ClientImpl> probe;
+      if (tls) {
+        auto client = std::make_unique<httplib::SSLClient>("127.0.0.1", port_);
+        client->enable_server_certificate_verification(false);
+        probe = std::move(client);
+      } else {
+        probe = std::make_unique<httplib::ClientImpl>("127.0.0.1", port_);
+      }
+      probe->set_connection_timeout(std::chrono::seconds(5));
+      probe->set_read_timeout(std::chrono::seconds(5));
+      serving_ = static_cast<bool>(probe->Get("/__probe"));
+    }
+  }
+
   std::unique_ptr<httplib::Server> server_;
   int port_ = -1;
+  bool serving_ = false;
   std::thread thread_;
 };
 

@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -60,7 +62,8 @@ std::string expected_signature(const std::string& timestamp, const std::string& 
 }
 
 /// A mock that records every request and answers by path: /ok → 200 {"id":"msg-9"},
-/// /status/NNN → NNN (429 with Retry-After: 120), /slow → sleeps 700 ms first.
+/// /status/NNN → NNN (429 with Retry-After: 120), /slow → waits 700 ms first (cut short when
+/// the gateway is destroyed, so that stopping the server does not wait for it).
 class Gateway {
  public:
   Gateway()
@@ -82,15 +85,29 @@ class Gateway {
           });
           s.Post("/slow", [this](const httplib::Request& req, httplib::Response& res) {
             inbox_.add(req);
-            std::this_thread::sleep_for(milliseconds(700));
+            std::unique_lock<std::mutex> lock(mutex_);
+            closing_.wait_for(lock, milliseconds(700), [this] { return closed_; });
             res.set_content("{}", "application/json");
           });
         }) {}
+
+  ~Gateway() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+    }
+    closing_.notify_all();
+  }
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
 
   std::string url(const std::string& path) const { return mock_.url(path); }
   std::vector<test::Received> received() const { return inbox_.items(); }
 
  private:
+  std::mutex mutex_;
+  std::condition_variable closing_;
+  bool closed_ = false;  // guarded by mutex_
   test::Inbox inbox_;
   test::HttpMock mock_;
 };
@@ -456,6 +473,18 @@ TEST_CASE("notify: Retry-After seconds and body excerpts") {
   CHECK(body_excerpt("line one\r\nline two") == "line one line two");
   CHECK(body_excerpt(std::string(200, 'x')) == std::string(119, 'x') + "…");
   CHECK(body_excerpt("\xFF\xFE\x00", 10) == "(2 bytes, not UTF-8)");
+}
+
+TEST_CASE("notify: webhook survives the receiver closing an idle keep-alive connection") {
+  test::LogCapture logs;
+  Gateway gateway;  // the mock closes idle connections after 1 s
+  const auto channel = test::build_one("shop", webhook_yaml(gateway.url("/ok")));
+  CHECK(channel->send(sample_message()).kind == Outcome::Kind::kDelivered);
+  std::this_thread::sleep_for(milliseconds(1300));
+  CHECK(channel->send(sample_message()).kind == Outcome::Kind::kDelivered);
+  const auto received = gateway.received();
+  REQUIRE(received.size() == 2);
+  CHECK(received[0].remote_port != received[1].remote_port);
 }
 
 }  // namespace replenish::notify

@@ -97,6 +97,7 @@ WebhookChannel::WebhookChannel(std::string name, Options options, const core::Cl
       secret_(std::move(options.secret)),
       headers_(std::move(options.headers)),
       clock_(clock),
+      logger_(logger()),
       pool_(options.url, HttpClientOptions{options.timeout, options.verify_tls, options.ca_file,
                                            /*max_idle=*/8}) {}
 
@@ -143,10 +144,10 @@ Outcome WebhookChannel::send(const Message& message) {
                   : http_failure(*result);
   }
   if (outcome.kind == Outcome::Kind::kDelivered) {
-    logger()->info("event=message_sent channel={} reminder={} status={} ms={}", name_, message.key,
-                   status, ms);
+    logger_->info("event=message_sent channel={} reminder={} status={} ms={}", name_, message.key,
+                  status, ms);
   } else {
-    logger()->warn(
+    logger_->warn(
         "event=message_failed channel={} reminder={} outcome={} status={} ms={} detail={}", name_,
         message.key, to_string(outcome.kind), status, ms, quote_text(outcome.detail));
   }

@@ -28,12 +28,15 @@
 //      value after "sha256=" using a constant-time comparison (CRYPTO_memcmp,
 //      hmac.compare_digest, crypto.timingSafeEqual); reject on mismatch.
 //   4. Deduplicate on Idempotency-Key (keep keys for at least the retry horizon): delivery is
-//      at least once, so a retry after a lost response carries the same key and body, with a
-//      new timestamp and signature.
-//   Answer 2xx when accepted, optionally with a JSON body {"id": "<your message id>"}; 429 or
-//   5xx (with Retry-After: <seconds>) to be retried later; any other 4xx to drop the message.
+//      at least once, so a retry after a lost response carries the same key, with a new
+//      timestamp and signature.
+//   Answer 2xx when accepted, optionally with a JSON body {"id": "<your message id>"}; 408, 429
+//   or 5xx (with Retry-After: <seconds>) to be retried later; any other status to drop it.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -75,6 +78,7 @@ class WebhookChannel final : public Channel {
   std::string secret_;
   std::vector<std::pair<std::string, std::string>> headers_;
   const core::Clock& clock_;
+  std::shared_ptr<spdlog::logger> logger_;
   HttpClientPool pool_;
 };
 
