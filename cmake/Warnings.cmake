@@ -6,9 +6,15 @@ if(REPLENISH_WERROR)
   target_compile_options(replenish_warnings INTERFACE -Werror)
 endif()
 
+# REPLENISH_SANITIZE: OFF, "address" (ASan + UBSan) or "thread" (TSan).
 add_library(replenish_sanitizers INTERFACE)
-if(REPLENISH_SANITIZE)
+if(REPLENISH_SANITIZE STREQUAL "address")
   target_compile_options(replenish_sanitizers INTERFACE -fsanitize=address,undefined
                                                         -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(replenish_sanitizers INTERFACE -fsanitize=address,undefined)
+elseif(REPLENISH_SANITIZE STREQUAL "thread")
+  target_compile_options(replenish_sanitizers INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(replenish_sanitizers INTERFACE -fsanitize=thread)
+elseif(REPLENISH_SANITIZE)
+  message(FATAL_ERROR "REPLENISH_SANITIZE must be OFF, address or thread")
 endif()

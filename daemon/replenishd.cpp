@@ -17,8 +17,7 @@ using namespace replenish;
 int check_config(const std::string& path, const notify::ChannelRegistry& registry) {
   try {
     auto cfg = std::make_shared<const config::Config>(config::load_config(path));
-    core::SystemClock clock;
-    dispatch::make_runtime(cfg, registry, clock);
+    dispatch::make_runtime(cfg, registry);
     std::cout << path << ": ok (" << cfg->categories.size() << " categories, "
               << cfg->channels.size() << " channels)\n";
     return 0;

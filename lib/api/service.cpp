@@ -65,7 +65,7 @@ void Service::start() {
                  store_->schema_version());
   engine_ = std::make_unique<plan::Engine>(config_, *store_, *clock_);
   dispatcher_ = std::make_unique<dispatch::Dispatcher>(
-      *store_, *clock_, dispatch::make_runtime(config_, registry_, *clock_));
+      *store_, *clock_, dispatch::make_runtime(config_, registry_));
 
   Services services;
   services.engine = engine_.get();
@@ -156,7 +156,7 @@ void Service::stop() {
 bool Service::reload() {
   try {
     auto fresh = std::make_shared<const config::Config>(config::load_config(options_.config_path));
-    auto runtime = dispatch::make_runtime(fresh, registry_, *clock_);
+    auto runtime = dispatch::make_runtime(fresh, registry_);
     engine_->set_config(fresh);
     dispatcher_->set_runtime(runtime);
     server_->set_config(fresh);

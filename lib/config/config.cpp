@@ -181,6 +181,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
 
   Config cfg;
   cfg.source = source_name;
+  cfg.base_dir = base_dir;
   Reader root(root_node, "", issues);
   if (!root_node.IsMap()) throw ConfigError(std::move(issues));
 

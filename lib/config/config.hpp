@@ -98,7 +98,8 @@ struct ModelConfig {
 };
 
 struct Config {
-  std::string source;  ///< file it came from
+  std::string source;    ///< file it came from
+  std::string base_dir;  ///< its folder: relative paths in the file are taken from here
   ServerConfig server;
   StoreConfig store;
   ClockConfig clock;

@@ -230,8 +230,7 @@ std::function<int()> setup_config(CLI::App& app, Globals& g) {
     auto cfg = std::make_shared<const config::Config>(config::load_config(path));
     notify::ChannelRegistry registry;
     notify::register_builtin_channels(registry);
-    core::SystemClock clock;
-    dispatch::make_runtime(cfg, registry, clock);
+    dispatch::make_runtime(cfg, registry);
     std::cout << fmt::format("{}: ok ({} categories, {} channels)\n", path, cfg->categories.size(),
                              cfg->channels.size());
     return 0;

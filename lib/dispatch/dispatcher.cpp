@@ -26,11 +26,10 @@ std::shared_ptr<spdlog::logger> logger() {
 }  // namespace
 
 std::shared_ptr<const Runtime> make_runtime(std::shared_ptr<const config::Config> config,
-                                            const notify::ChannelRegistry& registry,
-                                            const core::Clock& clock) {
+                                            const notify::ChannelRegistry& registry) {
   auto rt = std::make_shared<Runtime>();
-  notify::ChannelContext ctx;
-  ctx.clock = &clock;
+  notify::ChannelContext ctx;  // wall-clock time for signatures, even on a simulated clock
+  ctx.base_dir = config->base_dir;
   rt->channels = registry.build(config->channels, ctx);
   rt->templates = std::make_shared<const notify::Templates>(
       notify::Templates::with_defaults(config->templates));

@@ -29,8 +29,7 @@ struct Runtime {
 
 /// Builds channels and templates for a configuration. Throws config::ConfigError.
 std::shared_ptr<const Runtime> make_runtime(std::shared_ptr<const config::Config> config,
-                                            const notify::ChannelRegistry& registry,
-                                            const core::Clock& clock);
+                                            const notify::ChannelRegistry& registry);
 
 struct TickResult {
   int claimed = 0;
