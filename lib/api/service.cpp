@@ -64,8 +64,8 @@ void Service::start() {
   logger()->info("event=store_open path={} schema_version={}", config_->store.path,
                  store_->schema_version());
   engine_ = std::make_unique<plan::Engine>(config_, *store_, *clock_);
-  dispatcher_ = std::make_unique<dispatch::Dispatcher>(
-      *store_, *clock_, dispatch::make_runtime(config_, registry_));
+  dispatcher_ = std::make_unique<dispatch::Dispatcher>(*store_, *clock_,
+                                                       dispatch::make_runtime(config_, registry_));
 
   Services services;
   services.engine = engine_.get();
@@ -119,20 +119,9 @@ void Service::run() {
   schedule_tick(std::chrono::milliseconds(0));
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
-    auto period = std::chrono::microseconds(watchdog_usec / 2);
-    std::function<void()> pet;
-    pet = [this, period, &pet] {
-      sd_notify(0, "WATCHDOG=1");
-      watchdog_timer_.expires_after(period);
-      watchdog_timer_.async_wait([&pet](const boost::system::error_code& ec) {
-        if (!ec) pet();
-      });
-    };
-    pet();
-    io_.run();
-  } else {
-    io_.run();
+    pet_watchdog(std::chrono::microseconds(watchdog_usec / 2));
   }
+  io_.run();
   // Drained: the tick in progress finished before the signal handler ran; leases of anything
   // claimed but not finished would expire and return to 'planned'.
   if (server_) server_->stop();
@@ -168,6 +157,14 @@ bool Service::reload() {
                     options_.config_path, e.what());
     return false;
   }
+}
+
+void Service::pet_watchdog(std::chrono::microseconds period) {
+  sd_notify(0, "WATCHDOG=1");
+  watchdog_timer_.expires_after(period);
+  watchdog_timer_.async_wait([this, period](const boost::system::error_code& ec) {
+    if (!ec) pet_watchdog(period);
+  });
 }
 
 void Service::schedule_tick(std::chrono::milliseconds delay) {

@@ -54,6 +54,7 @@ class Service {
   void schedule_tick(std::chrono::milliseconds delay);
   void on_tick();
   void arm_signals();
+  void pet_watchdog(std::chrono::microseconds period);
 
   ServiceOptions options_;
   std::shared_ptr<const config::Config> config_;
