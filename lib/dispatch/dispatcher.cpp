@@ -78,30 +78,39 @@ TickResult Dispatcher::tick() {
   result.claimed = static_cast<int>(batch.size());
   if (batch.empty()) return result;
 
-  std::vector<store::AttemptRecord> records(batch.size());
+  // Each outcome is recorded as soon as its send returns, so that a crash can only repeat the
+  // sends that were in flight at that moment.
+  std::vector<core::ReminderState> states(batch.size(), ReminderState::kDead);
   std::latch done(static_cast<std::ptrdiff_t>(batch.size()));
   for (std::size_t i = 0; i < batch.size(); ++i) {
     boost::asio::post(*pool_, [&, i] {
+      store::AttemptRecord rec;
       try {
-        records[i] = deliver(*rt, batch[i]);
+        rec = deliver(*rt, batch[i]);
       } catch (const std::exception& e) {
         // A bug in a channel must not lose the reminder: retry it later.
-        records[i].reminder_id = batch[i].id;
-        records[i].outcome = "retryable";
-        records[i].detail = std::string("internal error: ") + e.what();
-        records[i].new_state = ReminderState::kPlanned;
-        records[i].at = clock_.now();
-        records[i].next_attempt_at = records[i].at + backoff_seconds(dc, batch[i].attempts);
+        rec.reminder_id = batch[i].id;
+        rec.outcome = "retryable";
+        rec.detail = std::string("internal error: ") + e.what();
+        rec.new_state = ReminderState::kPlanned;
+        rec.at = clock_.now();
+        rec.next_attempt_at = rec.at + backoff_seconds(dc, batch[i].attempts);
+      }
+      try {
+        store_.finish_attempt(rec);
+        states[i] = rec.new_state;
+      } catch (const std::exception& e) {
+        // Left 'sending': the lease runs out and the reminder is claimed again.
+        logger()->error("event=record_failed id={} reason=\"{}\"", rec.reminder_id, e.what());
+        states[i] = ReminderState::kSending;
       }
       done.count_down();
     });
   }
   done.wait();
 
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    const auto& rec = records[i];
-    store_.finish_attempt(rec);
-    switch (rec.new_state) {
+  for (const auto state : states) {
+    switch (state) {
       case ReminderState::kSent:
         ++result.sent;
         break;
@@ -110,6 +119,8 @@ TickResult Dispatcher::tick() {
         break;
       case ReminderState::kCancelled:
         ++result.cancelled;
+        break;
+      case ReminderState::kSending:
         break;
       default:
         ++result.dead;
