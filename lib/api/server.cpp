@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "api/problem.hpp"
 #include "core/hash.hpp"
@@ -116,6 +117,9 @@ void Server::routes() {
   http_.Get("/v1/status", guarded(Scope::kRead, [this](R q, W s) { get_status(q, s); }));
   http_.Get("/v1/schedule", guarded(Scope::kRead, [this](R q, W s) { get_schedule(q, s); }));
   http_.Get(R"(/v1/users/([^/]+))", guarded(Scope::kRead, [this](R q, W s) { get_user(q, s); }));
+  http_.Put(R"(/v1/users/([^/]+))", guarded(Scope::kIngest, [this](R q, W s) { put_user(q, s); }));
+  http_.Post(R"(/v1/users/([^/]+)/consents)",
+             guarded(Scope::kIngest, [this](R q, W s) { post_consents(q, s); }));
   http_.Get(R"(/v1/reminders/(\d+))",
             guarded(Scope::kRead, [this](R q, W s) { get_reminder(q, s); }));
   http_.Post(R"(/v1/reminders/(\d+)/cancel)",
@@ -296,6 +300,73 @@ void Server::get_status(const httplib::Request&, httplib::Response& res) {
                  {"schema_version", services_.store->schema_version()},
                  {"orders", services_.store->order_count()},
                  {"reminders", counts}});
+}
+
+namespace {
+
+/// The request body as a JSON object, or a 400 problem (returns nullopt).
+std::optional<json> object_body(const httplib::Request& req, httplib::Response& res,
+                                const char* expected) {
+  auto body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) {
+    problem(res, 400, "Bad Request", std::string("expected a JSON object: ") + expected);
+    return std::nullopt;
+  }
+  return body;
+}
+
+}  // namespace
+
+void Server::put_user(const httplib::Request& req, httplib::Response& res) {
+  const auto body = object_body(req, res, R"({"openid": "...", "tz": "Asia/Shanghai"})");
+  if (!body) return;
+  const std::string user = req.matches[1];
+  store::UserRecord u = services_.store->user(user).value_or(store::UserRecord{user, "", "", false});
+  for (const auto& [key, value] : body->items()) {
+    if (key != "openid" && key != "tz") {
+      problem(res, 400, "Bad Request", "unknown field '" + key + "' (openid, tz)");
+      return;
+    }
+    if (!value.is_string()) {
+      problem(res, 400, "Bad Request", key + " must be a string");
+      return;
+    }
+  }
+  if (body->contains("openid")) u.openid = (*body)["openid"].get<std::string>();
+  if (body->contains("tz")) {
+    u.tz = (*body)["tz"].get<std::string>();
+    try {
+      core::TimeZone::locate(u.tz);
+    } catch (const std::exception& e) {
+      problem(res, 400, "Bad Request", std::string("tz: ") + e.what());
+      return;
+    }
+  }
+  services_.store->upsert_user(u, services_.clock->now());
+  json_response(res, 200, {{"user_id", user}, {"has_openid", !u.openid.empty()}, {"tz", u.tz}});
+}
+
+void Server::post_consents(const httplib::Request& req, httplib::Response& res) {
+  const auto body = object_body(req, res, R"({"template_id": "...", "count": 1})");
+  if (!body) return;
+  const auto tid = body->find("template_id");
+  if (tid == body->end() || !tid->is_string() || tid->get<std::string>().empty()) {
+    problem(res, 400, "Bad Request", "template_id: a non-empty string is required");
+    return;
+  }
+  std::int64_t count = 1;
+  if (const auto c = body->find("count"); c != body->end()) {
+    if (!c->is_number_integer() || c->get<std::int64_t>() < 1 || c->get<std::int64_t>() > 1000) {
+      problem(res, 400, "Bad Request", "count: an integer from 1 to 1000");
+      return;
+    }
+    count = c->get<std::int64_t>();
+  }
+  const std::string user = req.matches[1];
+  const auto credits =
+      services_.store->add_consents(user, tid->get<std::string>(), count, services_.clock->now());
+  json_response(res, 200,
+                {{"user_id", user}, {"template_id", tid->get<std::string>()}, {"credits", credits}});
 }
 
 void Server::post_clock(const httplib::Request& req, httplib::Response& res) {

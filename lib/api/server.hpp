@@ -57,6 +57,8 @@ class Server {
   void cancel_reminder(const httplib::Request& req, httplib::Response& res);
   void get_status(const httplib::Request& req, httplib::Response& res);
   void post_clock(const httplib::Request& req, httplib::Response& res);
+  void put_user(const httplib::Request& req, httplib::Response& res);
+  void post_consents(const httplib::Request& req, httplib::Response& res);
 
   Services services_;
   httplib::Server http_;

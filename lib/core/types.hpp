@@ -70,6 +70,7 @@ struct Reminder {
   EpochSeconds updated_at = 0;
   std::string last_error;
   std::string provider_id;  ///< id the gateway gave the delivered message
+  std::string receipt;      ///< delivery receipt reported later by the gateway, if any
 };
 
 }  // namespace replenish::core

@@ -21,6 +21,7 @@ json reminder_json(const core::Reminder& r, const core::TimeZone& tz) {
             {"channel", r.channel}};
   if (!r.last_error.empty()) j["last_error"] = r.last_error;
   if (!r.provider_id.empty()) j["provider_id"] = r.provider_id;
+  if (!r.receipt.empty()) j["receipt"] = r.receipt;
   return j;
 }
 

@@ -14,7 +14,8 @@ using core::ReminderState;
 
 constexpr const char* kReminderColumns =
     "id, key, user_id, category, kind, due_at, state, channel, payload, attempts, "
-    "next_attempt_at, lease_until, created_at, updated_at, last_error, provider_id, based_on";
+    "next_attempt_at, lease_until, created_at, updated_at, last_error, provider_id, based_on, "
+    "receipt";
 
 Reminder read_reminder(const Statement& st) {
   Reminder r;
@@ -35,6 +36,7 @@ Reminder read_reminder(const Statement& st) {
   r.last_error = st.text(14);
   r.provider_id = st.text(15);
   r.based_on = st.int64(16);
+  r.receipt = st.text(17);
   return r;
 }
 
@@ -234,6 +236,74 @@ void SqliteStore::upsert_user(const UserRecord& u, EpochSeconds now) {
       "ON CONFLICT (user_id) DO UPDATE SET openid = excluded.openid, tz = excluded.tz, "
       "opted_out = excluded.opted_out, updated_at = excluded.updated_at");
   st.bind(1, u.user_id).bind(2, u.openid).bind(3, u.tz).bind(4, u.opted_out ? 1 : 0).bind(5, now);
+  st.run();
+}
+
+std::int64_t SqliteStore::add_consents(const std::string& user_id, const std::string& template_id,
+                                       std::int64_t count, EpochSeconds now) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "INSERT INTO consents (user_id, template_id, credits, updated_at) "
+      "VALUES (?1, ?2, MAX(?3, 0), ?4) ON CONFLICT (user_id, template_id) DO UPDATE SET "
+      "credits = MAX(consents.credits + ?3, 0), updated_at = ?4");
+  st.bind(1, user_id).bind(2, template_id).bind(3, count).bind(4, now);
+  st.run();
+  return consent_credits(user_id, template_id);
+}
+
+bool SqliteStore::consume_consent(const std::string& user_id, const std::string& template_id,
+                                  EpochSeconds now) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "UPDATE consents SET credits = credits - 1, updated_at = ?3 "
+      "WHERE user_id = ?1 AND template_id = ?2 AND credits > 0");
+  st.bind(1, user_id).bind(2, template_id).bind(3, now);
+  st.run();
+  return db_->changes() == 1;
+}
+
+std::int64_t SqliteStore::consent_credits(const std::string& user_id,
+                                          const std::string& template_id) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare("SELECT credits FROM consents WHERE user_id = ?1 AND template_id = ?2");
+  st.bind(1, user_id).bind(2, template_id);
+  return st.step() ? st.int64(0) : 0;
+}
+
+void SqliteStore::set_channel_optout(const std::string& user_id, const std::string& channel,
+                                     const std::string& reason, EpochSeconds now) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "INSERT INTO channel_optouts (user_id, channel, reason, created_at) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (user_id, channel) DO NOTHING");
+  st.bind(1, user_id).bind(2, channel).bind(3, reason).bind(4, now);
+  st.run();
+}
+
+bool SqliteStore::channel_opted_out(const std::string& user_id, const std::string& channel) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "SELECT 1 FROM channel_optouts WHERE user_id = ?1 AND (channel = ?2 OR channel = '*')");
+  st.bind(1, user_id).bind(2, channel);
+  return st.step();
+}
+
+std::optional<Reminder> SqliteStore::reminder_by_provider_id(const std::string& provider_id) {
+  std::lock_guard lock(mu_);
+  if (provider_id.empty()) return std::nullopt;
+  auto st = db_->prepare(
+      fmt::format("SELECT {} FROM reminders WHERE provider_id = ?1 ORDER BY id LIMIT 1",
+                  kReminderColumns));
+  st.bind(1, provider_id);
+  if (!st.step()) return std::nullopt;
+  return read_reminder(st);
+}
+
+void SqliteStore::record_receipt(std::int64_t id, const std::string& receipt, EpochSeconds at) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "UPDATE reminders SET receipt = ?1, receipt_at = ?2, updated_at = ?2 WHERE id = ?3");
+  st.bind(1, receipt).bind(2, at).bind(3, id);
   st.run();
 }
 

@@ -29,6 +29,17 @@ class SqliteStore final : public Store {
   std::optional<UserRecord> user(const std::string& user_id) override;
   void upsert_user(const UserRecord& user, core::EpochSeconds now) override;
 
+  std::int64_t add_consents(const std::string& user_id, const std::string& template_id,
+                            std::int64_t count, core::EpochSeconds now) override;
+  bool consume_consent(const std::string& user_id, const std::string& template_id,
+                       core::EpochSeconds now) override;
+  std::int64_t consent_credits(const std::string& user_id, const std::string& template_id) override;
+  void set_channel_optout(const std::string& user_id, const std::string& channel,
+                          const std::string& reason, core::EpochSeconds now) override;
+  bool channel_opted_out(const std::string& user_id, const std::string& channel) override;
+  std::optional<core::Reminder> reminder_by_provider_id(const std::string& provider_id) override;
+  void record_receipt(std::int64_t id, const std::string& receipt, core::EpochSeconds at) override;
+
   void save_pair(const PairState& pair) override;
   std::optional<PairState> pair(const std::string& user_id, const std::string& category) override;
   std::vector<PairState> user_pairs(const std::string& user_id) override;

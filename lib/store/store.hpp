@@ -101,6 +101,24 @@ class Store {
   virtual std::optional<UserRecord> user(const std::string& user_id) = 0;
   virtual void upsert_user(const UserRecord& user, core::EpochSeconds now) = 0;
 
+  // Channels' knowledge of users.
+  /// Adds `count` credits (may be negative, never below zero); returns the new balance.
+  virtual std::int64_t add_consents(const std::string& user_id, const std::string& template_id,
+                                    std::int64_t count, core::EpochSeconds now) = 0;
+  /// Spends one credit; false when there is none.
+  virtual bool consume_consent(const std::string& user_id, const std::string& template_id,
+                               core::EpochSeconds now) = 0;
+  virtual std::int64_t consent_credits(const std::string& user_id,
+                                       const std::string& template_id) = 0;
+  virtual void set_channel_optout(const std::string& user_id, const std::string& channel,
+                                  const std::string& reason, core::EpochSeconds now) = 0;
+  virtual bool channel_opted_out(const std::string& user_id, const std::string& channel) = 0;
+  /// Reminder whose gateway message id is `provider_id`, if any.
+  virtual std::optional<core::Reminder> reminder_by_provider_id(const std::string& provider_id) = 0;
+  /// Records a delivery receipt on a reminder.
+  virtual void record_receipt(std::int64_t id, const std::string& receipt,
+                              core::EpochSeconds at) = 0;
+
   // Model state.
   virtual void save_pair(const PairState& pair) = 0;
   virtual std::optional<PairState> pair(const std::string& user_id,
