@@ -33,19 +33,16 @@ bool PriorBuilder::add_days(const std::vector<DayPurchase>& purchases, std::int6
   double mean_log_amount = 0;
   for (std::size_t i = 0; i < count; ++i) mean_log_amount += std::log(purchases[i].amount);
   mean_log_amount /= static_cast<double>(count);
-  PairIntervals p;
-  p.log_days.reserve(count - 1);
-  p.log_rel_amount.reserve(count - 1);
   for (std::size_t i = 0; i + 1 < count; ++i) {
-    p.log_days.push_back(log_interval(purchases[i + 1].day - purchases[i].day));
-    p.log_rel_amount.push_back(clamp_log_ratio(std::log(purchases[i].amount) - mean_log_amount));
+    log_days_.push_back(log_interval(purchases[i + 1].day - purchases[i].day));
+    log_rel_amount_.push_back(clamp_log_ratio(std::log(purchases[i].amount) - mean_log_amount));
   }
-  pairs_.push_back(std::move(p));
+  starts_.push_back(log_days_.size());
   return true;
 }
 
 Prior PriorBuilder::build() const {
-  return build_impl(nullptr, pairs_.size());
+  return build_impl(nullptr, size());
 }
 
 Prior PriorBuilder::build_without(std::size_t index) const {
@@ -53,7 +50,7 @@ Prior PriorBuilder::build_without(std::size_t index) const {
 }
 
 Prior PriorBuilder::build_without(const std::vector<char>& excluded) const {
-  return build_impl(&excluded, pairs_.size());
+  return build_impl(&excluded, size());
 }
 
 Prior PriorBuilder::build_impl(const std::vector<char>* excluded, std::size_t skip) const {
@@ -66,19 +63,19 @@ Prior PriorBuilder::build_impl(const std::vector<char>* excluded, std::size_t sk
   // running mean so far? Pooled one-step slope, shrunk towards the default.
   double num = 0, den = 0;
   int n = 0;
-  for (std::size_t i = 0; i < pairs_.size(); ++i) {
+  for (std::size_t i = 0; i < size(); ++i) {
     if (!used(i)) continue;
     ++n;
-    const auto& p = pairs_[i];
     double sum = 0;
-    for (std::size_t j = 0; j < p.log_days.size(); ++j) {
+    for (std::size_t k = starts_[i]; k < starts_[i + 1]; ++k) {
+      const std::size_t j = k - starts_[i];
       if (j >= 1) {
-        const double r = std::clamp(p.log_days[j] - sum / static_cast<double>(j), -kMaxBetaResidual,
+        const double r = std::clamp(log_days_[k] - sum / static_cast<double>(j), -kMaxBetaResidual,
                                     kMaxBetaResidual);
-        num += r * p.log_rel_amount[j];
-        den += p.log_rel_amount[j] * p.log_rel_amount[j];
+        num += r * log_rel_amount_[k];
+        den += log_rel_amount_[k] * log_rel_amount_[k];
       }
-      sum += p.log_days[j];
+      sum += log_days_[k];
     }
   }
   const double strength = std::max(params_.beta_strength, 1e-9);
@@ -89,13 +86,13 @@ Prior PriorBuilder::build_impl(const std::vector<char>* excluded, std::size_t sk
 
   std::vector<double> centres, diffs, y;
   centres.reserve(static_cast<std::size_t>(n));
-  for (std::size_t i = 0; i < pairs_.size(); ++i) {
+  diffs.reserve(log_days_.size());
+  for (std::size_t i = 0; i < size(); ++i) {
     if (!used(i)) continue;
-    const auto& p = pairs_[i];
-    y.resize(p.log_days.size());
-    for (std::size_t j = 0; j < y.size(); ++j) {
-      y[j] = p.log_days[j] - prior.beta * p.log_rel_amount[j];
-      if (j >= 1) diffs.push_back(std::abs(y[j] - y[j - 1]));
+    y.clear();
+    for (std::size_t k = starts_[i]; k < starts_[i + 1]; ++k) {
+      y.push_back(log_days_[k] - prior.beta * log_rel_amount_[k]);
+      if (y.size() >= 2) diffs.push_back(std::abs(y.back() - y[y.size() - 2]));
     }
     centres.push_back(median(y));
   }

@@ -34,7 +34,7 @@ class PriorBuilder {
                 std::int64_t before_day = std::numeric_limits<std::int64_t>::max());
 
   /// Pairs kept (each has at least one interval).
-  std::size_t size() const { return pairs_.size(); }
+  std::size_t size() const { return starts_.size() - 1; }
 
   /// The prior of all kept pairs.
   Prior build() const;
@@ -44,15 +44,14 @@ class PriorBuilder {
   Prior build_without(const std::vector<char>& excluded) const;
 
  private:
-  struct PairIntervals {
-    std::vector<double> log_days;        // log of each interval, capped
-    std::vector<double> log_rel_amount;  // log(amount at its start / usual amount), capped
-  };
   Prior build_impl(const std::vector<char>* excluded, std::size_t skip) const;
 
   double default_cycle_days_;
   Params params_;
-  std::vector<PairIntervals> pairs_;
+  // Intervals of all kept pairs back to back; pair i owns [starts_[i], starts_[i + 1]).
+  std::vector<double> log_days_;        // log of each interval, capped
+  std::vector<double> log_rel_amount_;  // log(amount at its start / usual amount), capped
+  std::vector<std::size_t> starts_{0};
 };
 
 /// Learns a category's prior from its pairs' purchase lists.
