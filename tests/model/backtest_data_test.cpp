@@ -1,6 +1,9 @@
 // Backtests on the shared real data (skipped when ../shared/data is absent).
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+#include <openssl/sha.h>
+
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -47,6 +50,24 @@ const model::Metrics& baseline(const model::BacktestSection& s, const char* name
     if (std::string(model::kBaselineNames[i]) == name) return s.baselines[i];
   }
   throw std::logic_error(name);
+}
+
+/// The half of the split validation a user is in: first byte of sha256("model-split:" + id), mod 2.
+int half_of(const std::string& user_id) {
+  const std::string text = "model-split:" + user_id;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  return digest[0] % 2;
+}
+
+std::string summary(const model::BacktestSection& s) {
+  std::string out = fmt::format("n {} | model MAE {:.2f} hit {:.1f}% cover {:.1f}%", s.n,
+                                s.model.mae, 100 * s.model.hit, 100 * s.model.coverage.value());
+  for (std::size_t i = 0; i < s.baselines.size(); ++i) {
+    out += fmt::format(" | {} {:.2f} {:.1f}%", model::kBaselineNames[i], s.baselines[i].mae,
+                       100 * s.baselines[i].hit);
+  }
+  return out;
 }
 
 }  // namespace
@@ -104,4 +125,32 @@ TEST_CASE("model: completejourney backtest runs") {
   CHECK(report.overall.n == 67);
   CHECK(report.counts.bad_amount > 0);  // lines with quantity 0
   CHECK(report.overall.model.mae > 0);
+}
+
+TEST_CASE("model: instacart split validation, each half on its own") {
+  const fs::path dir = kShared / "instacart";
+  if (!fs::exists(dir / "orders.csv.gz")) {
+    MESSAGE("skipped: " << (dir / "orders.csv.gz").string() << " not found");
+    return;
+  }
+  const PeriodicMapping mapping(dir / "periodic.yaml");
+  const auto events = model::testing::read_events(dir / "orders.csv.gz", mapping);
+  model::BacktestOptions options;
+  options.tz = core::TimeZone::locate("Etc/GMT+5");
+  for (int half = 0; half < 2; ++half) {
+    CAPTURE(half);
+    std::vector<model::BacktestEvent> part;
+    for (const auto& e : events) {
+      if (half_of(e.user_id) == half) part.push_back(e);
+    }
+    const auto report = model::run_backtest(part, settings(mapping, kInstacartCycles), options);
+    const auto& all = report.overall;
+    std::cout << "half " << half << ": " << summary(all) << "\n" << std::flush;
+    for (const auto& b : all.baselines) {
+      CHECK(all.model.mae < 0.9 * b.mae);
+      CHECK(all.model.hit > b.hit);
+    }
+    CHECK(*all.model.coverage >= 0.75);
+    CHECK(*all.model.coverage <= 0.85);
+  }
 }
