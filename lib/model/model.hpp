@@ -62,7 +62,7 @@ struct Params {
   double prior_intervals = 1.0;  ///< prior weight in intervals: s = sigma / sqrt(this)
   double half_life_days = 365;   ///< recency: an interval ending this much earlier counts half
                                  ///< (0 = no recency weighting)
-  double long_gap_ratio = 1.25;  ///< longer than this x expected: a gap, down-weighted
+  double long_gap_ratio = 1.15;  ///< longer than this x expected: a gap, down-weighted
   double short_gap_ratio = 2.0;  ///< shorter than expected / this: a top-up, down-weighted
   double user_spread_dof = 4;    ///< prior degrees of freedom of the user's own spread
                                  ///< (0 = every user has the category's sigma)
