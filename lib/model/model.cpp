@@ -15,13 +15,13 @@ namespace {
 constexpr double kDayTolerance = 1e-9;
 
 std::int64_t floor_days(double days) {
-  return static_cast<std::int64_t>(
-      std::floor(std::clamp(days, 0.0, kMaxIntervalDays) + kDayTolerance));
+  if (!(days > 0)) return 0;  // also NaN
+  return static_cast<std::int64_t>(std::floor(std::min(days, kMaxIntervalDays) + kDayTolerance));
 }
 
 std::int64_t ceil_days(double days) {
-  return static_cast<std::int64_t>(
-      std::ceil(std::clamp(days, 0.0, kMaxIntervalDays) - kDayTolerance));
+  if (!(days > 0)) return 0;
+  return static_cast<std::int64_t>(std::ceil(std::min(days, kMaxIntervalDays) - kDayTolerance));
 }
 
 std::string day_text(std::int64_t day) {
@@ -184,8 +184,11 @@ Estimate estimate_days(const std::vector<DayPurchase>& purchases, const Prior& p
       const auto& to = purchases[i + 1];
       y[i] = log_interval(to.day - from.day) -
              beta * clamp_log_ratio(std::log(from.amount) - mean_log_amount);
+      // Floored so that a very old history still has a weight to average with.
       w0[i] = params.half_life_days > 0
-                  ? std::exp2(-static_cast<double>(e.last_day - to.day) / params.half_life_days)
+                  ? std::max(std::exp2(-static_cast<double>(e.last_day - to.day) /
+                                       params.half_life_days),
+                             1e-9)
                   : 1.0;
     }
     double w0_sum = 0, w0y = 0;

@@ -335,3 +335,30 @@ TEST_CASE("model: explanation in words") {
   CHECK(all.find("configured default 30 d") != std::string::npos);
   CHECK(all.find("next need 2017-09-") != std::string::npos);
 }
+
+TEST_CASE("model: extreme priors and parameters neither crash nor give NaN days") {
+  const auto purchases = on_days({0, 30, 60, 400});
+  Prior nan_prior;
+  nan_prior.m = std::nan("");
+  Params tiny_half_life;
+  tiny_half_life.half_life_days = 1e-6;
+  Params wild;
+  wild.interval_level = 1.5;
+  wild.tail_dof = 0.3;
+  wild.long_gap_ratio = 0;
+  wild.short_gap_ratio = -1;
+  wild.user_spread_dof = 1e9;
+  for (const auto& [prior, params] :
+       {std::pair{nan_prior, Params{}}, std::pair{model::default_prior(30), tiny_half_life},
+        std::pair{model::default_prior(1e9), wild},
+        std::pair{model::default_prior(-5), Params{}}}) {
+    const auto e = model::estimate(purchases, prior, params, day_at(400));
+    REQUIRE(e.valid);
+    CHECK(e.next_day > e.last_day);
+    CHECK(e.lo_day <= e.next_day);
+    CHECK(e.next_day <= e.hi_day);
+    CHECK(e.hi_day - e.last_day <= static_cast<std::int64_t>(model::kMaxIntervalDays));
+  }
+  const auto p = model::default_prior(std::nan(""));
+  CHECK(p.m == doctest::Approx(std::log(30)));
+}
