@@ -114,10 +114,12 @@ int main(int argc, char** argv) {
   std::printf("fit + predict %.2f s (%.0f pairs/s), CPU %.2f s\n", total,
               static_cast<double>(pairs) / total, cpu);
   std::printf("peak RSS %.1f MiB\n", static_cast<double>(peak_rss_kib()) / 1024.0);
+  // The prior is per purchase of the user's usual amount: 20% doubles with elasticity 0.5 make
+  // that 2^(0.5 x 0.2) times the cycle of one unit.
   std::printf(
-      "checks: category 0 prior %.1f d (true %.1f), beta %.2f; mean cycle %.2f d; "
-      "lapsed %zu\n",
-      std::exp(priors[0].m), category_cycle[0], priors[0].beta,
+      "checks: category 0 prior %.2f d (expected %.2f), beta %.2f (true 0.5); mean "
+      "cycle %.2f d; lapsed %zu\n",
+      std::exp(priors[0].m), category_cycle[0] * std::pow(2.0, 0.5 * 0.2), priors[0].beta,
       checksum / static_cast<double>(pairs), lapsed);
   return 0;
 }
