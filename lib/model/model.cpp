@@ -149,8 +149,7 @@ std::vector<DayPurchase> clean_purchases(const std::vector<core::Purchase>& purc
 }
 
 Estimate estimate_days(const std::vector<DayPurchase>& purchases, const Prior& prior,
-                       const Params& params, std::int64_t now_day,
-                       std::vector<IntervalUse>* intervals) {
+                       const Params& params, std::int64_t now_day, bool keep_intervals) {
   Estimate e;
   e.prior = prior;
   e.params = params;
@@ -215,9 +214,9 @@ Estimate estimate_days(const std::vector<DayPurchase>& purchases, const Prior& p
       w_sum += w[i];
       wy += w[i] * y[i];
       w2_sum += w[i] * w[i];
-      if (intervals) {
-        intervals->push_back(IntervalUse{purchases[i].day, purchases[i + 1].day,
-                                         purchases[i].amount, w0[i], robust});
+      if (keep_intervals) {
+        e.intervals.push_back(IntervalUse{purchases[i].day, purchases[i + 1].day,
+                                          purchases[i].amount, w0[i], robust});
       }
     }
     const double mean_y = wy / w_sum;
@@ -259,20 +258,25 @@ Estimate estimate_days(const std::vector<DayPurchase>& purchases, const Prior& p
   return e;
 }
 
+namespace {
+
+/// Puts the predicted days into the prediction as times: at the last purchase's time of day.
+void set_times(Estimate& e, const core::TimeZone& tz, core::EpochSeconds last_at) {
+  const int second = tz.seconds_of_day(last_at);
+  e.prediction.next_at = tz.at_local(e.next_day, second);
+  e.prediction.lo = tz.at_local(e.lo_day, second);
+  e.prediction.hi = tz.at_local(e.hi_day, second);
+}
+
+}  // namespace
+
 Estimate estimate(const std::vector<core::Purchase>& purchases, const Prior& prior,
                   const Params& params, core::EpochSeconds now, const core::TimeZone& tz) {
   InputIssues issues;
   const auto clean = clean_purchases(purchases, tz, now, &issues);
-  std::vector<IntervalUse> used;
-  Estimate e = estimate_days(clean, prior, params, tz.local_day(now), &used);
-  e.intervals = std::move(used);
+  Estimate e = estimate_days(clean, prior, params, tz.local_day(now), true);
   e.issues = issues;
-  if (e.valid) {
-    const int second = tz.seconds_of_day(clean.back().at);
-    e.prediction.next_at = tz.at_local(e.next_day, second);
-    e.prediction.lo = tz.at_local(e.lo_day, second);
-    e.prediction.hi = tz.at_local(e.hi_day, second);
-  }
+  if (e.valid) set_times(e, tz, clean.back().at);
   return e;
 }
 
@@ -281,10 +285,7 @@ core::Prediction predict(const std::vector<core::Purchase>& purchases, const Pri
   const auto clean = clean_purchases(purchases, tz, now);
   if (clean.empty()) return core::Prediction{};
   Estimate e = estimate_days(clean, prior, params, tz.local_day(now));
-  const int second = tz.seconds_of_day(clean.back().at);
-  e.prediction.next_at = tz.at_local(e.next_day, second);
-  e.prediction.lo = tz.at_local(e.lo_day, second);
-  e.prediction.hi = tz.at_local(e.hi_day, second);
+  set_times(e, tz, clean.back().at);
   return e.prediction;
 }
 
@@ -293,12 +294,12 @@ std::vector<std::string> explain(const Estimate& e) {
   const Prior& p = e.prior;
   std::string prior_source =
       p.fallback ? fmt::format(
-                       "configured default {:.0f} d ({} users with an interval, fewer "
+                       "configured default {:.1f} d ({} users with an interval, fewer "
                        "than {})",
                        std::exp(p.default_m), p.n_users, e.params.min_population)
                  : fmt::format(
                        "learned from {} users ({:.1f} d, weight {:.2f}) and the "
-                       "default {:.0f} d",
+                       "default {:.1f} d",
                        p.n_users, std::exp(p.learned_m), p.learned_weight, std::exp(p.default_m));
   if (!e.valid) {
     lines.push_back("No usable purchase, so no prediction.");

@@ -4,8 +4,9 @@
 // Scale: for intervals x_i (days between purchase days i and i+1) and amounts a_i, the model
 // works in y_i = log(x_i) - beta * log(a_i / a_ref), where a_ref is the geometric mean of the
 // pair's amounts. The user's centre of y is a recency- and outlier-weighted mean, shrunk towards
-// the category centre m; the next interval is exp(mu) * (a_last / a_ref)^beta with a Student-t
-// prediction interval on the log scale.
+// the category centre m; the next interval is exp(mu) * (a_last / a_ref)^beta, counted in whole
+// days (rounded down) from the last purchase day, with a Student-t prediction interval on the log
+// scale. core::Prediction::cycle_days is that cycle for an amount of 1.
 #pragma once
 
 #include <cstdint>
@@ -159,11 +160,11 @@ struct Estimate {
   bool overdue = false;  ///< now is past the predicted day
 };
 
-/// Fits and predicts one pair from already cleaned purchases (sorted, one per day, nonempty).
-/// O(number of purchases). `intervals` receives the weights used when given.
+/// Fits and predicts one pair from already cleaned purchases (sorted, one per day; empty gives
+/// an invalid Estimate). O(number of purchases). Fills `intervals` only when `keep_intervals`.
+/// The prediction's times stay 0: they need a time zone (see estimate()).
 Estimate estimate_days(const std::vector<DayPurchase>& purchases, const Prior& prior,
-                       const Params& params, std::int64_t now_day,
-                       std::vector<IntervalUse>* intervals = nullptr);
+                       const Params& params, std::int64_t now_day, bool keep_intervals = false);
 
 /// Cleans the purchases (see clean_purchases) and estimates; `tz` decides local days.
 Estimate estimate(const std::vector<core::Purchase>& purchases, const Prior& prior,

@@ -332,7 +332,7 @@ TEST_CASE("model: explanation in words") {
   CHECK(all.find("6 purchase days, last on 2017-08-29") != std::string::npos);
   CHECK(all.find("Intervals used: 30 d, 30 d, 30 d, 120 d weighted 0.10 (long gap), 30 d.") !=
         std::string::npos);
-  CHECK(all.find("configured default 30 d") != std::string::npos);
+  CHECK(all.find("configured default 30.0 d") != std::string::npos);
   CHECK(all.find("next need 2017-09-") != std::string::npos);
 }
 
