@@ -14,8 +14,9 @@ CREATE TABLE orders (
   unit_price   REAL,
   ordered_at   INTEGER NOT NULL,
   coupon_code  TEXT    NOT NULL DEFAULT '',
-  periodic     TEXT,                      -- periodic category slug; NULL when not periodic
-  amount       REAL    NOT NULL DEFAULT 0, -- amount the model uses (quantity x pack size)
+  periodic     TEXT,     -- periodic category slug; NULL when not periodic
+  pack_value   REAL,     -- parsed pack size in pack_unit; NULL when it does not parse
+  pack_unit    TEXT,     -- g, ml or pc
   received_at  INTEGER NOT NULL,
   PRIMARY KEY (order_id, line)
 );
@@ -55,6 +56,10 @@ CREATE TABLE priors (
   sigma       REAL    NOT NULL,
   beta        REAL    NOT NULL,
   n_users     INTEGER NOT NULL,
+  learned_m       REAL NOT NULL DEFAULT 0,  -- the population's own centre
+  learned_weight  REAL NOT NULL DEFAULT 0,  -- its weight in m against the configured default
+  ref_value   REAL,             -- reference pack size amounts are measured against
+  ref_unit    TEXT,
   updated_at  INTEGER NOT NULL
 );
 

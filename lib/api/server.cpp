@@ -321,7 +321,8 @@ void Server::put_user(const httplib::Request& req, httplib::Response& res) {
   const auto body = object_body(req, res, R"({"openid": "...", "tz": "Asia/Shanghai"})");
   if (!body) return;
   const std::string user = req.matches[1];
-  store::UserRecord u = services_.store->user(user).value_or(store::UserRecord{user, "", "", false});
+  store::UserRecord u =
+      services_.store->user(user).value_or(store::UserRecord{user, "", "", false});
   for (const auto& [key, value] : body->items()) {
     if (key != "openid" && key != "tz") {
       problem(res, 400, "Bad Request", "unknown field '" + key + "' (openid, tz)");
@@ -365,8 +366,9 @@ void Server::post_consents(const httplib::Request& req, httplib::Response& res) 
   const std::string user = req.matches[1];
   const auto credits =
       services_.store->add_consents(user, tid->get<std::string>(), count, services_.clock->now());
-  json_response(res, 200,
-                {{"user_id", user}, {"template_id", tid->get<std::string>()}, {"credits", credits}});
+  json_response(
+      res, 200,
+      {{"user_id", user}, {"template_id", tid->get<std::string>()}, {"credits", credits}});
 }
 
 void Server::post_clock(const httplib::Request& req, httplib::Response& res) {

@@ -51,7 +51,8 @@ Service::Service(ServiceOptions options, std::shared_ptr<const config::Config> c
       registry_(registry),
       signals_(io_),
       tick_timer_(io_),
-      watchdog_timer_(io_) {}
+      watchdog_timer_(io_),
+      prior_timer_(io_) {}
 
 Service::~Service() {
   if (server_) server_->stop();
@@ -64,6 +65,8 @@ void Service::start() {
   logger()->info("event=store_open path={} schema_version={}", config_->store.path,
                  store_->schema_version());
   engine_ = std::make_unique<plan::Engine>(config_, *store_, *clock_);
+  engine_->load_priors();
+  if (store_->priors().empty() && store_->order_count() > 0) refresh_priors();
   dispatcher_ = std::make_unique<dispatch::Dispatcher>(*store_, *clock_,
                                                        dispatch::make_runtime(config_, registry_));
 
@@ -117,6 +120,7 @@ void Service::run() {
   signals_.add(SIGHUP);
   arm_signals();
   schedule_tick(std::chrono::milliseconds(0));
+  schedule_prior_refresh();
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
     pet_watchdog(std::chrono::microseconds(watchdog_usec / 2));
@@ -138,6 +142,7 @@ void Service::stop() {
     server_->stop();
     tick_timer_.cancel();
     watchdog_timer_.cancel();
+    prior_timer_.cancel();
     signals_.cancel();
   });
 }
@@ -164,6 +169,32 @@ void Service::pet_watchdog(std::chrono::microseconds period) {
   watchdog_timer_.expires_after(period);
   watchdog_timer_.async_wait([this, period](const boost::system::error_code& ec) {
     if (!ec) pet_watchdog(period);
+  });
+}
+
+void Service::refresh_priors() {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    const auto summary = engine_->refresh_priors();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    int learned = 0;
+    for (const auto& p : summary) learned += p.learned ? 1 : 0;
+    logger()->info("event=priors_refreshed categories={} learned={} ms={}", summary.size(), learned,
+                   ms);
+  } catch (const std::exception& e) {
+    logger()->error("event=priors_refresh_failed reason=\"{}\"", e.what());
+  }
+}
+
+void Service::schedule_prior_refresh() {
+  if (stopping_) return;
+  prior_timer_.expires_after(std::chrono::seconds(config_->model.prior_refresh_seconds));
+  prior_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    refresh_priors();
+    schedule_prior_refresh();
   });
 }
 

@@ -55,6 +55,8 @@ class Service {
   void on_tick();
   void arm_signals();
   void pet_watchdog(std::chrono::microseconds period);
+  void schedule_prior_refresh();
+  void refresh_priors();
 
   ServiceOptions options_;
   std::shared_ptr<const config::Config> config_;
@@ -63,6 +65,7 @@ class Service {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer prior_timer_;
   std::unique_ptr<core::Clock> clock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<plan::Engine> engine_;

@@ -140,6 +140,9 @@ std::function<int()> setup_import(CLI::App& app, Globals& g) {
       }
       total.stored += file_sum.stored;
     }
+    // Learn the categories' priors from everything stored, then plan with them.
+    engine.load_priors();
+    engine.refresh_priors();
     engine.replan_pairs(touched, total);
     if (g.json) {
       std::cout << json{{"files", files},

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/hash.hpp"
-#include "model/model.hpp"
+#include "ingest/pack_size.hpp"
+#include "model/prior.hpp"
 
 namespace replenish::plan {
 namespace {
@@ -14,6 +16,26 @@ namespace {
 using core::EpochSeconds;
 using core::kSecondsPerDay;
 using core::ReminderState;
+
+std::optional<model::PackSize> to_model_size(std::optional<double> value, const std::string& unit) {
+  if (!value || *value <= 0) return std::nullopt;
+  if (unit == "g") return model::PackSize{*value, model::SizeUnit::kGram};
+  if (unit == "ml") return model::PackSize{*value, model::SizeUnit::kMillilitre};
+  if (unit == "pc") return model::PackSize{*value, model::SizeUnit::kPiece};
+  return std::nullopt;
+}
+
+const char* unit_name(model::SizeUnit unit) {
+  switch (unit) {
+    case model::SizeUnit::kGram:
+      return "g";
+    case model::SizeUnit::kMillilitre:
+      return "ml";
+    case model::SizeUnit::kPiece:
+      return "pc";
+  }
+  return "";
+}
 
 std::shared_ptr<spdlog::logger> logger() {
   static auto log = [] {
@@ -87,8 +109,16 @@ IngestSummary Engine::ingest(const std::vector<core::OrderLine>& lines, bool pla
     store::LineRecord r;
     r.line = l;
     const int idx = s.mapper->map(l.category, l.subcategory);
-    if (idx >= 0) r.periodic = s.config->categories[static_cast<std::size_t>(idx)].slug;
-    r.amount = l.quantity;
+    if (idx >= 0) {
+      r.periodic = s.config->categories[static_cast<std::size_t>(idx)].slug;
+      // The pack size field, else a size named in the product name ("…, 46 oz, 24 loads").
+      auto size = ingest::parse_pack_size(l.pack_size);
+      if (!size) size = ingest::find_pack_size_in_text(l.subcategory);
+      if (size) {
+        r.pack_value = size->value;
+        r.pack_unit = std::string(ingest::unit_name(size->unit));
+      }
+    }
     records.push_back(std::move(r));
   }
   const EpochSeconds now = clock_.now();
@@ -136,16 +166,12 @@ PairOutcome Engine::replan(const std::string& user_id, const std::string& catego
   if (!cat) return out;  // category removed from the config: keep the history, plan nothing
   const EpochSeconds now = clock_.now();
 
-  std::vector<model::LineEvent> events;
-  for (const auto& l : store_.pair_lines(user_id, category)) {
-    events.push_back(model::LineEvent{l.at, l.amount});
-  }
-  const auto purchases = model::to_purchases(std::move(events), s.tz);
+  const CategoryModel cm = category_model(*cat);
+  auto purchases = purchases_of(store_.pair_lines(user_id, category), cm.reference, s.tz);
+  // A purchase dated after now (clock skew, a bad feed) does not count until its time comes.
+  while (!purchases.empty() && purchases.back().at > now) purchases.pop_back();
   if (purchases.empty()) return out;
-  model::Params params;
-  params.interval_level = s.config->model.interval_level;
-  const auto prediction =
-      model::predict(purchases, model::default_prior(cat->default_cycle_days), params, now);
+  const auto prediction = model::predict(purchases, cm.prior, params_of(*s.config), now, s.tz);
   const auto& last = purchases.back();
   const bool lapsed =
       prediction.lapsed ||
@@ -230,6 +256,112 @@ PairOutcome Engine::replan(const std::string& user_id, const std::string& catego
         out.reminder_id, r.key, user_id, category, s.tz.format_local(due),
         s.tz.format_local(prediction.next_at), prediction.cycle_days, prediction.intervals);
   }
+  return out;
+}
+
+model::Params Engine::params_of(const config::Config& config) {
+  model::Params p;
+  p.interval_level = config.model.interval_level;
+  p.min_population = config.model.min_population;
+  return p;
+}
+
+std::vector<core::Purchase> Engine::purchases_of(const std::vector<store::PairLine>& lines,
+                                                 const std::optional<model::PackSize>& reference,
+                                                 const core::TimeZone& tz) {
+  std::vector<model::LineEvent> events;
+  events.reserve(lines.size());
+  for (const auto& l : lines) {
+    events.push_back(model::LineEvent{
+        l.at, model::line_amount(l.quantity, to_model_size(l.pack_value, l.pack_unit), reference)});
+  }
+  return model::to_purchases(std::move(events), tz);
+}
+
+Engine::CategoryModel Engine::category_model(const config::CategoryConfig& category) const {
+  std::shared_ptr<const std::map<std::string, CategoryModel>> models;
+  std::shared_ptr<const config::Config> config;
+  {
+    std::lock_guard lock(mu_);
+    models = models_;
+    config = snap_.config;
+  }
+  const auto it = models->find(category.slug);
+  if (it != models->end()) return it->second;
+  return CategoryModel{model::default_prior(category.default_cycle_days, params_of(*config)),
+                       std::nullopt};
+}
+
+void Engine::load_priors() {
+  const auto s = snapshot();
+  const auto params = params_of(*s.config);
+  auto models = std::make_shared<std::map<std::string, CategoryModel>>();
+  for (const auto& r : store_.priors()) {
+    const auto* cat = s.config->category(r.category);
+    if (!cat) continue;
+    CategoryModel cm;
+    cm.prior = model::default_prior(cat->default_cycle_days, params);
+    cm.prior.m = r.m;
+    cm.prior.s = r.s;
+    cm.prior.sigma = r.sigma;
+    cm.prior.beta = r.beta;
+    cm.prior.n_users = r.n_users;
+    cm.prior.learned_m = r.learned_m;
+    cm.prior.learned_weight = r.learned_weight;
+    cm.prior.fallback = r.learned_weight <= 0;
+    cm.reference = to_model_size(r.ref_value, r.ref_unit);
+    (*models)[r.category] = cm;
+  }
+  std::lock_guard lock(mu_);
+  models_ = std::move(models);
+}
+
+std::vector<Engine::PriorSummary> Engine::refresh_priors() {
+  const auto s = snapshot();
+  const auto params = params_of(*s.config);
+  const EpochSeconds now = clock_.now();
+  std::map<std::string, CategoryModel> fresh;
+  std::map<std::string, model::PriorBuilder> builders;
+  for (const auto& cat : s.config->categories) {
+    std::vector<model::PackSize> sizes;
+    for (const auto& [value, unit] : store_.pack_sizes(cat.slug)) {
+      if (auto size = to_model_size(value, unit)) sizes.push_back(*size);
+    }
+    fresh[cat.slug].reference = model::reference_size(sizes);
+    builders.emplace(cat.slug, model::PriorBuilder(cat.default_cycle_days, params));
+  }
+  store_.for_each_pair([&](const std::string&, const std::string& category,
+                           const std::vector<store::PairLine>& lines) {
+    auto b = builders.find(category);
+    if (b == builders.end()) return;
+    b->second.add(purchases_of(lines, fresh[category].reference, s.tz), s.tz, now);
+  });
+  std::vector<PriorSummary> out;
+  store_.with_transaction([&] {
+    for (auto& [slug, builder] : builders) {
+      auto& cm = fresh[slug];
+      cm.prior = builder.build();
+      store::PriorRecord r;
+      r.category = slug;
+      r.m = cm.prior.m;
+      r.s = cm.prior.s;
+      r.sigma = cm.prior.sigma;
+      r.beta = cm.prior.beta;
+      r.n_users = cm.prior.n_users;
+      r.learned_m = cm.prior.learned_m;
+      r.learned_weight = cm.prior.fallback ? 0 : cm.prior.learned_weight;
+      if (cm.reference) {
+        r.ref_value = cm.reference->value;
+        r.ref_unit = unit_name(cm.reference->unit);
+      }
+      r.updated_at = now;
+      store_.save_prior(r);
+      out.push_back(PriorSummary{slug, cm.prior.n_users, std::exp(cm.prior.m), !cm.prior.fallback});
+    }
+  });
+  auto models = std::make_shared<const std::map<std::string, CategoryModel>>(std::move(fresh));
+  std::lock_guard lock(mu_);
+  models_ = std::move(models);
   return out;
 }
 

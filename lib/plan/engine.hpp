@@ -3,8 +3,10 @@
 // ingest and offline import; every batch is one transaction.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -15,6 +17,7 @@
 #include "core/time.hpp"
 #include "core/types.hpp"
 #include "ingest/category_mapper.hpp"
+#include "model/model.hpp"
 #include "store/store.hpp"
 
 namespace replenish::plan {
@@ -65,6 +68,32 @@ class Engine {
   /// Maps a raw line to a periodic slug ("" when not periodic).
   std::string periodic_of(const core::OrderLine& line) const;
 
+  /// Loads the stored priors (start-up). Categories without one use their default cycle.
+  void load_priors();
+  /// Re-learns every category's prior and reference pack size from all stored pairs (one pass
+  /// over the periodic lines) and stores them. Never called per order.
+  struct PriorSummary {
+    std::string category;
+    int n_users = 0;
+    double cycle_days = 0;  ///< exp(m)
+    bool learned = false;   ///< false: too few users, the default cycle decides
+  };
+  std::vector<PriorSummary> refresh_priors();
+
+  /// What the model knows of a category: its prior and the pack size amounts are measured in.
+  struct CategoryModel {
+    model::Prior prior;
+    std::optional<model::PackSize> reference;
+  };
+  /// The category's model state (the default prior when none was learned yet).
+  CategoryModel category_model(const config::CategoryConfig& category) const;
+  /// The model parameters the configuration sets.
+  static model::Params params_of(const config::Config& config);
+  /// A pair's stored lines as purchases, amounts measured against `reference`.
+  static std::vector<core::Purchase> purchases_of(const std::vector<store::PairLine>& lines,
+                                                  const std::optional<model::PackSize>& reference,
+                                                  const core::TimeZone& tz);
+
  private:
   struct Snapshot {
     std::shared_ptr<const config::Config> config;
@@ -77,6 +106,8 @@ class Engine {
   const core::Clock& clock_;
   mutable std::mutex mu_;
   Snapshot snap_;
+  std::shared_ptr<const std::map<std::string, CategoryModel>> models_ =
+      std::make_shared<const std::map<std::string, CategoryModel>>();
 };
 
 /// The stable idempotency key of a reminder: a hash of what it is about.

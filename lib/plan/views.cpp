@@ -54,7 +54,7 @@ json user_view(store::Store& store, const config::Config& config, const std::str
                           {"line", it->line.line},
                           {"sku", it->line.sku},
                           {"quantity", it->line.quantity},
-                          {"amount", it->amount},
+                          {"pack_size", it->line.pack_size},
                           {"ordered_at", core::format_utc(it->line.ordered_at)},
                           {"local", tz.format_local(it->line.ordered_at)}});
   }

@@ -129,8 +129,8 @@ AddOrdersResult SqliteStore::add_orders(const std::vector<LineRecord>& lines, Ep
   with_transaction([&] {
     auto insert = db_->prepare(
         "INSERT INTO orders (order_id, line, user_id, sku, category, subcategory, pack_size, "
-        "quantity, unit_price, ordered_at, coupon_code, periodic, amount, received_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+        "quantity, unit_price, ordered_at, coupon_code, periodic, pack_value, pack_unit, "
+        "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
         "ON CONFLICT (order_id, line) DO NOTHING");
     auto existing = db_->prepare(
         "SELECT user_id, sku, category, quantity, ordered_at FROM orders "
@@ -147,7 +147,13 @@ AddOrdersResult SqliteStore::add_orders(const std::vector<LineRecord>& lines, Ep
       } else {
         insert.bind(12, rec.periodic);
       }
-      insert.bind(13, rec.amount).bind(14, now);
+      insert.bind(13, rec.pack_value);
+      if (rec.pack_unit.empty()) {
+        insert.bind(14, std::nullopt);
+      } else {
+        insert.bind(14, rec.pack_unit);
+      }
+      insert.bind(15, now);
       insert.run();
       if (db_->changes() == 1) {
         ++result.stored;
@@ -176,19 +182,82 @@ std::vector<PairLine> SqliteStore::pair_lines(const std::string& user_id,
                                               const std::string& category) {
   std::lock_guard lock(mu_);
   auto st = db_->prepare(
-      "SELECT ordered_at, amount FROM orders WHERE user_id = ?1 AND periodic = ?2 "
-      "ORDER BY ordered_at");
+      "SELECT ordered_at, quantity, pack_value, COALESCE(pack_unit, '') FROM orders "
+      "WHERE user_id = ?1 AND periodic = ?2 ORDER BY ordered_at");
   st.bind(1, user_id).bind(2, category);
   std::vector<PairLine> out;
-  while (st.step()) out.push_back(PairLine{st.int64(0), st.real(1)});
+  while (st.step()) out.push_back(PairLine{st.int64(0), st.real(1), st.opt_real(2), st.text(3)});
   return out;
+}
+
+void SqliteStore::for_each_pair(const std::function<void(const std::string&, const std::string&,
+                                                         const std::vector<PairLine>&)>& fn) {
+  std::lock_guard lock(mu_);
+  // Walks the (user_id, periodic, ordered_at) index in order: one pass, one pair in memory.
+  auto st = db_->prepare(
+      "SELECT user_id, periodic, ordered_at, quantity, pack_value, COALESCE(pack_unit, '') "
+      "FROM orders WHERE periodic IS NOT NULL ORDER BY user_id, periodic, ordered_at");
+  std::string user, category;
+  std::vector<PairLine> lines;
+  while (st.step()) {
+    std::string u = st.text(0), c = st.text(1);
+    if ((u != user || c != category) && !lines.empty()) {
+      fn(user, category, lines);
+      lines.clear();
+    }
+    user = std::move(u);
+    category = std::move(c);
+    lines.push_back(PairLine{st.int64(2), st.real(3), st.opt_real(4), st.text(5)});
+  }
+  if (!lines.empty()) fn(user, category, lines);
+}
+
+std::vector<std::pair<double, std::string>> SqliteStore::pack_sizes(const std::string& category) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "SELECT pack_value, pack_unit FROM orders WHERE periodic = ?1 AND pack_value IS NOT NULL");
+  st.bind(1, category);
+  std::vector<std::pair<double, std::string>> out;
+  while (st.step()) out.emplace_back(st.real(0), st.text(1));
+  return out;
+}
+
+std::vector<PriorRecord> SqliteStore::priors() {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "SELECT category, m, s, sigma, beta, n_users, learned_m, learned_weight, ref_value, "
+      "COALESCE(ref_unit, ''), updated_at FROM priors ORDER BY category");
+  std::vector<PriorRecord> out;
+  while (st.step()) {
+    out.push_back(PriorRecord{st.text(0), st.real(1), st.real(2), st.real(3), st.real(4),
+                              static_cast<int>(st.int64(5)), st.real(6), st.real(7), st.opt_real(8),
+                              st.text(9), st.int64(10)});
+  }
+  return out;
+}
+
+void SqliteStore::save_prior(const PriorRecord& p) {
+  std::lock_guard lock(mu_);
+  auto st = db_->prepare(
+      "INSERT INTO priors (category, m, s, sigma, beta, n_users, learned_m, learned_weight, "
+      "ref_value, ref_unit, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+      "NULLIF(?10, ''), ?11) ON CONFLICT (category) DO UPDATE SET m = excluded.m, "
+      "s = excluded.s, sigma = excluded.sigma, beta = excluded.beta, n_users = excluded.n_users, "
+      "learned_m = excluded.learned_m, learned_weight = excluded.learned_weight, "
+      "ref_value = excluded.ref_value, ref_unit = excluded.ref_unit, "
+      "updated_at = excluded.updated_at");
+  st.bind(1, p.category).bind(2, p.m).bind(3, p.s).bind(4, p.sigma).bind(5, p.beta);
+  st.bind(6, p.n_users).bind(7, p.learned_m).bind(8, p.learned_weight).bind(9, p.ref_value);
+  st.bind(10, p.ref_unit).bind(11, p.updated_at);
+  st.run();
 }
 
 std::vector<LineRecord> SqliteStore::user_orders(const std::string& user_id, int limit) {
   std::lock_guard lock(mu_);
   auto st = db_->prepare(
       "SELECT order_id, line, user_id, sku, category, subcategory, pack_size, quantity, "
-      "unit_price, ordered_at, coupon_code, COALESCE(periodic, ''), amount FROM orders "
+      "unit_price, ordered_at, coupon_code, COALESCE(periodic, ''), pack_value, "
+      "COALESCE(pack_unit, '') FROM orders "
       "WHERE user_id = ?1 ORDER BY ordered_at DESC, order_id, line LIMIT ?2");
   st.bind(1, user_id).bind(2, limit);
   std::vector<LineRecord> out;
@@ -206,7 +275,8 @@ std::vector<LineRecord> SqliteStore::user_orders(const std::string& user_id, int
     r.line.ordered_at = st.int64(9);
     r.line.coupon_code = st.text(10);
     r.periodic = st.text(11);
-    r.amount = st.real(12);
+    r.pack_value = st.opt_real(12);
+    r.pack_unit = st.text(13);
     out.push_back(std::move(r));
   }
   return out;
@@ -291,9 +361,8 @@ bool SqliteStore::channel_opted_out(const std::string& user_id, const std::strin
 std::optional<Reminder> SqliteStore::reminder_by_provider_id(const std::string& provider_id) {
   std::lock_guard lock(mu_);
   if (provider_id.empty()) return std::nullopt;
-  auto st = db_->prepare(
-      fmt::format("SELECT {} FROM reminders WHERE provider_id = ?1 ORDER BY id LIMIT 1",
-                  kReminderColumns));
+  auto st = db_->prepare(fmt::format(
+      "SELECT {} FROM reminders WHERE provider_id = ?1 ORDER BY id LIMIT 1", kReminderColumns));
   st.bind(1, provider_id);
   if (!st.step()) return std::nullopt;
   return read_reminder(st);

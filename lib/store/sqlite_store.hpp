@@ -24,6 +24,11 @@ class SqliteStore final : public Store {
   std::vector<PairLine> pair_lines(const std::string& user_id,
                                    const std::string& category) override;
   std::vector<LineRecord> user_orders(const std::string& user_id, int limit) override;
+  void for_each_pair(const std::function<void(const std::string&, const std::string&,
+                                              const std::vector<PairLine>&)>& fn) override;
+  std::vector<std::pair<double, std::string>> pack_sizes(const std::string& category) override;
+  std::vector<PriorRecord> priors() override;
+  void save_prior(const PriorRecord& prior) override;
   std::int64_t order_count() override;
 
   std::optional<UserRecord> user(const std::string& user_id) override;

@@ -17,8 +17,9 @@ namespace replenish::store {
 /// An order line with what ingest derived from it.
 struct LineRecord {
   core::OrderLine line;
-  std::string periodic;  ///< periodic category slug, empty when not periodic
-  double amount = 0;     ///< amount the model uses
+  std::string periodic;              ///< periodic category slug, empty when not periodic
+  std::optional<double> pack_value;  ///< parsed pack size, in pack_unit
+  std::string pack_unit;             ///< "g", "ml" or "pc"; empty when not parsed
 };
 
 struct AddOrdersResult {
@@ -34,7 +35,21 @@ struct AddOrdersResult {
 /// One stored line of a pair, as the model reads it.
 struct PairLine {
   core::EpochSeconds at = 0;
-  double amount = 0;
+  double quantity = 0;
+  std::optional<double> pack_value;
+  std::string pack_unit;
+};
+
+/// A category's learned prior, as stored.
+struct PriorRecord {
+  std::string category;
+  double m = 0, s = 0, sigma = 0, beta = 0;
+  int n_users = 0;
+  double learned_m = 0;
+  double learned_weight = 0;
+  std::optional<double> ref_value;
+  std::string ref_unit;
+  core::EpochSeconds updated_at = 0;
 };
 
 /// The model's saved state for a (user, category) pair.
@@ -95,6 +110,15 @@ class Store {
   virtual std::vector<PairLine> pair_lines(const std::string& user_id,
                                            const std::string& category) = 0;
   virtual std::vector<LineRecord> user_orders(const std::string& user_id, int limit) = 0;
+  /// Every stored line of every periodic pair, grouped by pair (user, category) and sorted by
+  /// time within it: `fn` is called once per pair.
+  virtual void for_each_pair(
+      const std::function<void(const std::string& user_id, const std::string& category,
+                               const std::vector<PairLine>& lines)>& fn) = 0;
+  /// Parsed pack sizes of a category's lines: (value, unit).
+  virtual std::vector<std::pair<double, std::string>> pack_sizes(const std::string& category) = 0;
+  virtual std::vector<PriorRecord> priors() = 0;
+  virtual void save_prior(const PriorRecord& prior) = 0;
   virtual std::int64_t order_count() = 0;
 
   // Users.

@@ -161,8 +161,9 @@ TEST_CASE(
   // Need on day 30 (10-day cycle), two days' lead: day 28 10:00 local = 02:00Z.
   CHECK(u1_reminder["due_at"] == "2024-03-29T02:00:00Z");
 
-  // Day 25: u2 buys again before the reminder's date: it is cancelled, a new one planned.
-  api.advance_to(25, 9);
+  // Day 25 (bought at noon, posted at 13:00): u2 buys again before the reminder's date: it is
+  // cancelled, a new one planned.
+  api.advance_to(25, 13);
   r = api.post("/v1/orders", json::array({order("b4", "u2", 25)}));
   CHECK(r["cancelled"] == 1);
   CHECK(r["planned"] == 1);
@@ -179,7 +180,7 @@ TEST_CASE(
   REQUIRE_MESSAGE(testing::eventually([&] { return receiver.got().size() >= 1; }), daemon.output());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto got = receiver.got();
-  REQUIRE(got.size() == 1);
+  REQUIRE_MESSAGE(got.size() == 1, daemon.output());
   CHECK(got[0].key == u1_reminder["key"]);
   CHECK(got[0].body["id"] == u1_reminder["key"]);
   CHECK(got[0].body["user_id"] == "u1");

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
@@ -74,7 +75,8 @@ TEST_CASE("plan: a regular 10-day cycle plans a reminder lead_days before the ne
   REQUIRE(pair);
   CHECK(pair->purchases == 3);
   CHECK(pair->intervals == 2);
-  CHECK(pair->cycle_days == doctest::Approx(10.0));
+  // Two 10-day intervals shrunk towards the 12-day default prior; the need day rounds down.
+  CHECK(pair->cycle_days == doctest::Approx(10.3432).epsilon(1e-4));
   CHECK(pair->next_at == kDay0 + 30 * kDay + 12 * 3600);
   const auto r = f.reminders();
   REQUIRE(r.size() == 1);
@@ -121,7 +123,7 @@ TEST_CASE("plan: a repurchase before the date cancels the pending reminder and p
   f.engine.ingest({diaper("o1", kDay0 + 12 * 3600), diaper("o2", kDay0 + 10 * kDay + 12 * 3600),
                    diaper("o3", kDay0 + 20 * kDay + 12 * 3600)});
   const auto first = f.reminders().at(0);
-  f.clock.advance(3 * kDay);  // day 24, before the day-28 reminder
+  f.clock.advance(3 * kDay + 13 * 3600);  // day 24 13:00, before the day-28 reminder
   const auto s = f.engine.ingest({diaper("o4", kDay0 + 24 * kDay + 12 * 3600)});
   CHECK(s.cancelled == 1);
   CHECK(s.planned == 1);
@@ -170,6 +172,7 @@ TEST_CASE("plan: a purchase after a sent reminder converts it") {
   a.outcome = "delivered";
   a.new_state = ReminderState::kSent;
   f.store.finish_attempt(a);
+  f.clock.advance(kDay + 2 * 3600);  // day 29, 13:00
   const auto s = f.engine.ingest({diaper("o4", kDay0 + 29 * kDay + 12 * 3600)});
   CHECK(s.converted == 1);
   CHECK(f.store.reminder(claimed[0].id)->state == ReminderState::kConverted);
@@ -183,4 +186,47 @@ TEST_CASE("plan: overdue reminders go out at the next send time") {
   CHECK(plan::send_slot(tz.local_day(morning) - 3, p, tz, morning) == kDay0 + 5 * kDay + 10 * 3600);
   const EpochSeconds evening = kDay0 + 5 * kDay + 18 * 3600;
   CHECK(plan::send_slot(tz.local_day(evening) - 3, p, tz, evening) == kDay0 + 6 * kDay + 10 * 3600);
+}
+
+TEST_CASE("plan: learned priors replace the default cycle once the population is large enough") {
+  Fixture f;
+  // 40 users who buy every 20 days (the configured default is 12), and one newcomer.
+  std::vector<core::OrderLine> lines;
+  for (int u = 0; u < 40; ++u) {
+    for (int k = 0; k < 4; ++k) {
+      lines.push_back(diaper("o" + std::to_string(u) + "-" + std::to_string(k),
+                             kDay0 - 70 * kDay + (k * 20 + u % 5) * kDay + 12 * 3600,
+                             "p" + std::to_string(u)));
+    }
+  }
+  f.engine.ingest(lines);
+  const auto summary = f.engine.refresh_priors();
+  REQUIRE(summary.size() == 1);
+  CHECK(summary[0].learned);
+  CHECK(summary[0].n_users == 40);
+  // The centre blends the learned 20 days with the 12-day default, weighted 40 : 20 (users
+  // against model.min_population): exp((2 ln 20 + ln 12) / 3) = 16.87 days.
+  CHECK(summary[0].cycle_days ==
+        doctest::Approx(std::exp((2 * std::log(20.0) + std::log(12.0)) / 3)).epsilon(1e-3));
+  f.engine.ingest({diaper("new", kDay0 + 20 * kDay + 12 * 3600, "newcomer")});
+  const auto pair = f.store.pair("newcomer", "diapers");
+  REQUIRE(pair);
+  CHECK(pair->intervals == 0);
+  CHECK(pair->cycle_days == doctest::Approx(summary[0].cycle_days).epsilon(1e-3));
+  // The learned prior is stored and survives a restart of the engine.
+  plan::Engine again{f.cfg, f.store, f.clock};
+  again.load_priors();
+  const auto cm = again.category_model(*f.cfg->category("diapers"));
+  CHECK(cm.prior.n_users == 40);
+  CHECK(std::exp(cm.prior.m) == doctest::Approx(summary[0].cycle_days));
+}
+
+TEST_CASE("plan: a line dated after now does not count until its time comes") {
+  Fixture f;  // now: day 21 00:00
+  f.engine.ingest({diaper("o1", kDay0 + 12 * 3600), diaper("o2", kDay0 + 10 * kDay + 12 * 3600),
+                   diaper("o3", kDay0 + 30 * kDay + 12 * 3600)});
+  const auto pair = f.store.pair("u1", "diapers");
+  REQUIRE(pair);
+  CHECK(pair->purchases == 2);
+  CHECK(pair->last_at == kDay0 + 10 * kDay + 12 * 3600);
 }

@@ -92,9 +92,9 @@ TEST_CASE("store: a database newer than the binary is refused with a clear messa
 TEST_CASE("store: orders are idempotent by (order_id, line); conflicts keep the first") {
   testing::TempDir dir;
   SqliteStore s(dir.file("r.db"));
-  std::vector<LineRecord> batch{{line("o1", 1, "u1", 1000), "diapers", 1},
-                                {line("o1", 2, "u1", 1000), "", 1},
-                                {line("o2", 1, "u2", 2000), "diapers", 2}};
+  std::vector<LineRecord> batch{{line("o1", 1, "u1", 1000), "diapers", 64.0, "pc"},
+                                {line("o1", 2, "u1", 1000), "", std::nullopt, ""},
+                                {line("o2", 1, "u2", 2000, 2), "diapers", std::nullopt, ""}};
   auto r = s.add_orders(batch, 5000);
   CHECK(r.stored == 3);
   CHECK(r.touched_pairs.size() == 2);
@@ -111,8 +111,12 @@ TEST_CASE("store: orders are idempotent by (order_id, line); conflicts keep the 
   CHECK(s.order_count() == 3);
   const auto lines = s.pair_lines("u2", "diapers");
   REQUIRE(lines.size() == 1);
-  CHECK(lines[0].amount == 2);
-  CHECK(s.pair_lines("u1", "diapers").size() == 1);
+  CHECK(lines[0].quantity == 2);
+  CHECK_FALSE(lines[0].pack_value);
+  const auto u1 = s.pair_lines("u1", "diapers");
+  REQUIRE(u1.size() == 1);
+  CHECK(u1[0].pack_value == 64.0);
+  CHECK(u1[0].pack_unit == "pc");
 }
 
 TEST_CASE("store: claims are leases; an expired lease is claimed again") {
