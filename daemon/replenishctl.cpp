@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       "backtest predictions"};
   app.set_version_flag("--version", std::string("replenishctl ") + REPLENISH_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the subcommand
   app.footer("Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not reachable.");
   ctl::Globals globals;
   app.add_option("-c,--config", globals.config_path, "configuration file")

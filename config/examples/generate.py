@@ -82,7 +82,8 @@ def header(slug, title, source, mapping, start):
 # Categories: {mapping}
 # default_cycle_days: median purchase intervals of the Instacart development set (see the
 # script); lead_days: remind two days before the predicted run-out.
-# The data's times are synthetic (offset -05:00), so the merchant is put in America/Chicago.
+# The data's times are synthetic with a fixed offset of -05:00, so the merchant is put in
+# Etc/GMT+5 (POSIX sign: UTC-5, no daylight saving time), which keeps every purchase on its day.
 # Relative paths are resolved from this file's folder: the database lands in var/ at the
 # repository root (ignored by git). Every key is spelled out, also where it is empty.
 
@@ -99,7 +100,7 @@ clock:
   speed: 1
 merchant:
   name: {q(title)}
-  timezone: "America/Chicago"
+  timezone: "Etc/GMT+5"
 logging:
   level: "info"
 plan:

@@ -12,6 +12,8 @@
 #include "core/clock.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "ingest/order_reader.hpp"
+#include "ingest/pack_size.hpp"
+#include "model/backtest.hpp"
 #include "notify/channel.hpp"
 #include "plan/engine.hpp"
 #include "plan/views.hpp"
@@ -162,6 +164,83 @@ std::function<int()> setup_import(CLI::App& app, Globals& g) {
   };
 }
 
+std::function<int()> setup_backtest(CLI::App& app, Globals& g) {
+  struct Opts {
+    std::vector<std::string> files;
+    std::string category;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("files", o->files, "order history: CSV or JSONL files, optionally .gz")
+      ->required();
+  app.add_option("--category", o->category, "only this periodic category (slug)");
+  return [o, &g] {
+    const auto cfg = load(g);
+    const ingest::CategoryMapper mapper(cfg.categories);
+    int only = -1;
+    if (!o->category.empty()) {
+      for (std::size_t i = 0; i < cfg.categories.size(); ++i) {
+        if (cfg.categories[i].slug == o->category) only = static_cast<int>(i);
+      }
+      if (only < 0)
+        throw CLI::ValidationError("--category", "unknown category '" + o->category + "'");
+    }
+    // Pass 1: the lines of periodic categories, with their parsed pack sizes.
+    struct Line {
+      model::BacktestEvent event;
+      double quantity = 0;
+      std::optional<model::PackSize> size;
+    };
+    std::vector<Line> lines;
+    std::vector<std::vector<model::PackSize>> sizes(cfg.categories.size());
+    std::int64_t rejected = 0;
+    for (const auto& file : o->files) {
+      const auto stats = ingest::read_order_file(
+          file, ingest::Format::kAuto,
+          [&](core::OrderLine&& l) {
+            const int idx = mapper.map(l.category, l.subcategory);
+            if (idx < 0 || (only >= 0 && idx != only)) return;
+            auto size = ingest::parse_pack_size(l.pack_size);
+            if (!size) size = ingest::find_pack_size_in_text(l.subcategory);
+            Line line;
+            line.event = model::BacktestEvent{std::move(l.user_id), idx, l.ordered_at, 0};
+            line.quantity = l.quantity;
+            if (size) {
+              line.size = model::PackSize{size->value, static_cast<model::SizeUnit>(size->unit)};
+              sizes[static_cast<std::size_t>(idx)].push_back(*line.size);
+            }
+            lines.push_back(std::move(line));
+          },
+          nullptr);
+      rejected += stats.rejected;
+    }
+    // Pass 2: amounts against each category's reference pack size.
+    std::vector<std::optional<model::PackSize>> reference(cfg.categories.size());
+    for (std::size_t i = 0; i < sizes.size(); ++i) reference[i] = model::reference_size(sizes[i]);
+    std::vector<model::BacktestEvent> events;
+    events.reserve(lines.size());
+    for (auto& l : lines) {
+      l.event.amount = model::line_amount(l.quantity, l.size,
+                                          reference[static_cast<std::size_t>(l.event.category)]);
+      events.push_back(std::move(l.event));
+    }
+    std::vector<model::CategorySetting> settings;
+    for (const auto& c : cfg.categories) {
+      settings.push_back(model::CategorySetting{c.slug, c.lead_days, c.default_cycle_days});
+    }
+    model::BacktestOptions options;
+    options.params = plan::Engine::params_of(cfg);
+    options.tz = core::TimeZone::locate(cfg.merchant.timezone);
+    const auto report = model::run_backtest(events, settings, options);
+    if (g.json) {
+      std::cout << model::format_json(report) << "\n";
+    } else {
+      std::cout << model::format_table(report);
+      if (rejected > 0) std::cerr << fmt::format("{} invalid row(s) skipped\n", rejected);
+    }
+    return 0;
+  };
+}
+
 std::function<int()> setup_schedule(CLI::App& app, Globals& g) {
   struct Opts {
     std::string state = "planned";
@@ -246,6 +325,10 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands{
       {"import", "import order history from CSV/JSONL files (offline: opens the database)",
        "replenishctl --config config/demo.yaml import config/demo/orders.csv", setup_import},
+      {"backtest",
+       "walk forward through order history and compare the model's predictions with baselines",
+       "replenishctl --config config/examples/instacart.yaml backtest orders.csv.gz",
+       setup_backtest},
       {"schedule", "list upcoming reminders",
        "replenishctl --config config/demo.yaml schedule --limit 20", setup_schedule},
       {"user", "show a user's purchases per category, the prediction and the reminders",
