@@ -252,7 +252,7 @@ void Server::get_user(const httplib::Request& req, httplib::Response& res) {
   const auto cfg = config();
   const auto tz = core::TimeZone::locate(cfg->merchant.timezone);
   const std::string user = req.matches[1];
-  auto view = plan::user_view(*services_.store, *cfg, user, tz);
+  auto view = plan::user_view(*services_.store, *cfg, user, tz, services_.engine);
   if (!view["known"].get<bool>() && view["categories"].empty()) {
     problem(res, 404, "Not Found", "no orders stored for user '" + user + "'");
     return;

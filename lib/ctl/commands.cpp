@@ -291,9 +291,13 @@ std::function<int()> setup_user(CLI::App& app, Globals& g) {
     if (!g.url.empty()) {
       view = api_get(g, "/v1/users/" + httplib::detail::encode_query_param(*user));
     } else {
-      const auto cfg = load(g);
-      store::SqliteStore store(cfg.store.path);
-      view = plan::user_view(store, cfg, *user, core::TimeZone::locate(cfg.merchant.timezone));
+      const auto cfg = std::make_shared<const config::Config>(load(g));
+      store::SqliteStore store(cfg->store.path);
+      const auto clock = clock_for(*cfg);
+      plan::Engine engine(cfg, store, *clock);
+      engine.load_priors();
+      view = plan::user_view(store, *cfg, *user, core::TimeZone::locate(cfg->merchant.timezone),
+                             &engine);
     }
     std::cout << (g.json ? view.dump(2) + "\n" : plan::format_user(view));
     return view.value("known", true) ? 0 : 1;

@@ -33,7 +33,7 @@ json schedule_view(store::Store& store, const store::ReminderFilter& filter,
 }
 
 json user_view(store::Store& store, const config::Config& config, const std::string& user_id,
-               const core::TimeZone& tz) {
+               const core::TimeZone& tz, const Engine* engine) {
   const auto orders = store.user_orders(user_id, 10000);
   json out = {{"user_id", user_id}, {"known", !orders.empty()}};
   std::map<std::string, json> cats;
@@ -70,6 +70,14 @@ json user_view(store::Store& store, const config::Config& config, const std::str
                        {"lo", core::format_utc(p.lo)},
                        {"hi", core::format_utc(p.hi)},
                        {"lapsed", p.lapsed}};
+    if (const auto* cat = config.category(p.category); engine && cat) {
+      const auto cm = engine->category_model(*cat);
+      const auto purchases =
+          Engine::purchases_of(store.pair_lines(user_id, p.category), cm.reference, tz);
+      const auto estimate =
+          model::estimate(purchases, cm.prior, Engine::params_of(config), p.updated_at, tz);
+      c["explain"] = model::explain(estimate);
+    }
     json rems = json::array();
     for (const auto& r : store.pair_reminders(user_id, p.category)) {
       rems.push_back(reminder_json(r, tz));
@@ -115,6 +123,10 @@ std::string format_user(const json& u) {
                          p["cycle_days"].get<double>(), p["lapsed"].get<bool>() ? ", lapsed" : "");
       out += fmt::format("  interval:   {} .. {}\n", p["lo"].get<std::string>().substr(0, 10),
                          p["hi"].get<std::string>().substr(0, 10));
+    }
+    if (c.contains("explain")) {
+      out += "  why:\n";
+      for (const auto& line : c["explain"]) out += "    " + line.get<std::string>() + "\n";
     }
     for (const auto& r : c.value("reminders", json::array())) {
       out += fmt::format("  reminder {:>5}  {}  {:<9}  {}\n", r["id"].get<std::int64_t>(),

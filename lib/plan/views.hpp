@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "core/time.hpp"
+#include "plan/engine.hpp"
 #include "store/store.hpp"
 
 namespace replenish::plan {
@@ -18,8 +19,10 @@ nlohmann::json schedule_view(store::Store& store, const store::ReminderFilter& f
 
 /// {"user_id", "known": bool, "categories": [{category, name, purchases: [...], prediction,
 /// reminders: [...]}], "other_orders": n}
+/// With `engine`, each category also carries "explain": the model's reasoning in short lines.
 nlohmann::json user_view(store::Store& store, const config::Config& config,
-                         const std::string& user_id, const core::TimeZone& tz);
+                         const std::string& user_id, const core::TimeZone& tz,
+                         const Engine* engine = nullptr);
 
 /// Renders the views as text tables for people (80 columns).
 std::string format_schedule(const nlohmann::json& schedule);
