@@ -475,6 +475,13 @@ TEST_CASE("notify: Retry-After seconds and body excerpts") {
   CHECK(body_excerpt("\xFF\xFE\x00", 10) == "(2 bytes, not UTF-8)");
 }
 
+TEST_CASE("notify: url_encode keeps only unreserved characters") {
+  CHECK(url_encode("AZaz09-._~") == "AZaz09-._~");
+  CHECK(url_encode("a b&c=d/e?f#g") == "a%20b%26c%3Dd%2Fe%3Ff%23g");
+  CHECK(url_encode("券") == "%E5%88%B8");
+  CHECK(url_encode("") == "");
+}
+
 TEST_CASE("notify: webhook survives the receiver closing an idle keep-alive connection") {
   test::LogCapture logs;
   Gateway gateway;  // the mock closes idle connections after 1 s
