@@ -5,6 +5,7 @@
 
 #include "notify/channels/log.hpp"
 #include "notify/channels/webhook.hpp"
+#include "notify/channels/wechat_subscribe.hpp"
 #include "notify/channels/wechat_template.hpp"
 #include "notify/options.hpp"
 
@@ -114,6 +115,7 @@ void register_builtin_channels(ChannelRegistry& registry) {
   registry.add(LogChannel::kType, &make_log_channel);
   registry.add(WebhookChannel::kType, &make_webhook_channel);
   registry.add(WechatTemplateChannel::kType, &make_wechat_template_channel);
+  registry.add(WechatSubscribeChannel::kType, &make_wechat_subscribe_channel);
 }
 
 }  // namespace replenish::notify

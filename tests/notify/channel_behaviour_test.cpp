@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "notify/channel.hpp"
+#include "notify/consent.hpp"
 #include "support.hpp"
 #include "wechat_mock.hpp"
 
@@ -214,7 +215,50 @@ struct WechatTemplateTraits {
   }
 };
 
-using ChannelTraits = std::tuple<LogTraits, WebhookTraits, WechatTemplateTraits>;
+// --- wechat_subscribe --------------------------------------------------------------------
+
+struct WechatSubscribeTraits {
+  static constexpr const char* kType = "wechat_subscribe";
+  static constexpr bool supports(Case /*c*/) { return true; }
+  static constexpr int kTimeoutMs = 300;
+  static std::optional<std::int64_t> retry_after_hint() { return 60; }
+
+  class Mock {
+   public:
+    Mock() { consents_.grant("u7", "SUB-1", 1000); }
+    std::string options_yaml() const {
+      return "type: wechat_subscribe\nappid: wxbehaviour\nsecret: behaviour-suite-secret\n"
+             "base_url: " +
+             wechat_.url() + "\ntimeout_ms: " + std::to_string(kTimeoutMs) +
+             "\ntemplate_id: SUB-1\nfields:\n  thing1: \"{{category_name}}即将用完\"\n";
+    }
+    ChannelContext context() { return ChannelContext{nullptr, ".", &consents_}; }
+    void answer(Case c) { wechat_answer(wechat_, c, 40003, kTimeoutMs); }
+    std::size_t requests() const { return wechat_.sends().size(); }
+
+   private:
+    InMemoryConsentLedger consents_;
+    test::LogCapture quiet_;
+    test::WechatMock wechat_;
+  };
+
+  static std::vector<BadConfig> bad_configs() {
+    const std::string fields = "fields:\n  thing1: \"{{category_name}}\"\n";
+    return {{"type: wechat_subscribe\nsecret: s\ntemplate_id: T\n" + fields, "channels.ch.appid",
+             "is required"},
+            {"type: wechat_subscribe\nappid: wx1\nsecret: s\n" + fields, "channels.ch.template_id",
+             "is required"},
+            {"type: wechat_subscribe\nappid: wx1\nsecret: s\ntemplate_id: T\n"
+             "fields:\n  number1: \"{{days_since_last}}天\"\n",
+             "channels.ch.fields.number1", "can never be part of a number"},
+            {"type: wechat_subscribe\nappid: wx1\nsecret: s\ntemplate_id: T\n" + fields +
+                 "miniprogram_state: beta\n",
+             "channels.ch.miniprogram_state", "must be formal, trial or developer"}};
+  }
+};
+
+using ChannelTraits =
+    std::tuple<LogTraits, WebhookTraits, WechatTemplateTraits, WechatSubscribeTraits>;
 
 template <typename T>
 std::shared_ptr<Channel> build(typename T::Mock& mock) {
@@ -237,6 +281,7 @@ bool unsupported(Case c, const char* what) {
 TYPE_TO_STRING(replenish::notify::LogTraits);
 TYPE_TO_STRING(replenish::notify::WebhookTraits);
 TYPE_TO_STRING(replenish::notify::WechatTemplateTraits);
+TYPE_TO_STRING(replenish::notify::WechatSubscribeTraits);
 
 namespace replenish::notify {
 
