@@ -451,6 +451,10 @@ TEST_CASE("notify: wechat_subscribe options are validated with key paths, fixed 
   CHECK(test::has_issue(issues(subscribe_yaml(base, "page: \"p?c={{coupon}}\"\n")),
                         "channels.mini.page", "unknown variable 'coupon'"));
 
+  CHECK(test::has_issue(
+      issues("type: wechat_subscribe\nappid: wx1\nsecret: s\ntemplate_id: T\nfields: {}\n"),
+      "channels.mini.fields", "must name at least one field"));
+
   // Types: from the name, or given, and consistent.
   CHECK(test::has_issue(with_fields("  keyword1: \"{{category_name}}\"\n"),
                         "channels.mini.fields.keyword1", "the name does not tell the field type"));
@@ -487,6 +491,26 @@ TEST_CASE("notify: wechat_subscribe options are validated with key paths, fixed 
   // Every problem at once.
   CHECK(with_fields("  number2: \"{{days_since_last}}天\"\n  phrase3: \"补货OK\"\n", "lang: fr\n")
             .size() == 3);
+}
+
+TEST_CASE("notify: the wechat_subscribe example of its header builds") {
+  InMemoryConsentLedger ledger;
+  const std::string yaml = R"(type: wechat_subscribe
+appid: wxabcdef1234567890
+secret: fedcba9876543210fedcba9876543210
+template_id: 9Lk2-Hq
+page: "pages/coupon/index?code={{coupon_code}}&c={{category}}"
+miniprogram_state: formal
+lang: zh_CN
+fields:
+  thing1: "{{category_name}}即将用完"
+  date2: "{{predicted_date}}"
+  thing3: "点击查看为您准备的补货礼"
+  number4:
+    type: number
+    text: "{{days_since_last}}"
+)";
+  CHECK(test::build_issues("wx_mini", yaml, ChannelContext{nullptr, ".", &ledger}).empty());
 }
 
 }  // namespace replenish::notify

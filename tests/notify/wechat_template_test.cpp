@@ -398,6 +398,9 @@ TEST_CASE("notify: wechat_template options are validated with key paths") {
                         "channels.oa.template_id", "is required"));
   CHECK(test::has_issue(issues("type: wechat_template\nappid: wx1\nsecret: a\ntemplate_id: T\n"),
                         "channels.oa.fields", "is required"));
+  CHECK(test::has_issue(
+      issues("type: wechat_template\nappid: wx1\nsecret: a\ntemplate_id: T\nfields: {}\n"),
+      "channels.oa.fields", "must name at least one field"));
   CHECK(test::has_issue(issues(template_yaml(base) + "  thing3: \"{{coupon}}\"\n"),
                         "channels.oa.fields.thing3", "unknown variable 'coupon'"));
   CHECK(test::has_issue(issues(template_yaml(base) + "  thing3: \"{{#shop_name}}\"\n"),
@@ -424,6 +427,32 @@ TEST_CASE("notify: wechat_template options are validated with key paths") {
                         "channels.oa.miniprogram.path", "unknown key"));
   CHECK(test::has_issue(issues(template_yaml(base, "color: red\n")), "channels.oa.color",
                         "unknown key"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("notify: the wechat_template example of its header builds") {
+  const fs::path dir =
+      fs::temp_directory_path() / ("replenish-wechat-doc-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "wechat-oa.secret") << kSecret << "\n";
+  const std::string yaml = R"(type: wechat_template
+appid: wx1234567890abcdef
+secret_file: wechat-oa.secret
+template_id: Zx8k-Qw
+fields:
+  thing1: "{{category_name}}即将用完"
+  time2: "{{predicted_date}}"
+  thing3: "上次购买于{{last_purchase_date}}"
+miniprogram:
+  appid: wxabcdef1234567890
+  pagepath: "pages/restock/index?c={{category}}&coupon={{coupon_code}}"
+url: "https://shop.example/restock?c={{category}}&coupon={{coupon_code}}"
+base_url: https://api.weixin.qq.com
+token_endpoint: stable_token
+timeout_ms: 5000
+verify_tls: true
+)";
+  CHECK(test::build_issues("wx_oa", yaml, ChannelContext{nullptr, dir.string()}).empty());
   fs::remove_all(dir);
 }
 

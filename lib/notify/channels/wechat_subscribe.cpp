@@ -676,6 +676,9 @@ std::unique_ptr<Channel> make_wechat_subscribe_channel(const std::string& name,
     texts[text_key] = text;
     to_check.emplace_back(field, text);
   }
+  if (options.has("fields") && fields.keys().empty() && options.node()["fields"].IsMap()) {
+    bad("fields", "must name at least one field");
+  }
   fields.finish();
 
   o.texts = compile_texts(options, texts);

@@ -223,7 +223,11 @@ std::unique_ptr<Channel> make_wechat_template_channel(const std::string& name,
     bad("fields",
         "is required: WeChat field name → text, e.g. thing1: \"{{category_name}}即将用完\"");
   }
-  for (const auto& [field, text] : options.get_string_map("fields")) {
+  const auto field_texts = options.get_string_map("fields");
+  if (options.has("fields") && field_texts.empty() && options.node()["fields"].IsMap()) {
+    bad("fields", "must name at least one field");
+  }
+  for (const auto& [field, text] : field_texts) {
     if (!field_name_ok(field)) {
       bad("fields." + field, "is not a WeChat field name (letters, digits and _)");
       continue;

@@ -12,8 +12,7 @@
 //         thing3: "上次购买于{{last_purchase_date}}"
 //       miniprogram:                       # open a mini-program page (optional)
 //         appid: wxabcdef1234567890        #   bound to the Official Account (required here)
-//         pagepath:
-//         "pages/restock/index?category={{category}}{{#coupon_code}}&coupon={{coupon_code}}{{/coupon_code}}"
+//         pagepath: "pages/restock/index?c={{category}}&coupon={{coupon_code}}"
 //       url: "https://shop.example/restock?c={{category}}&coupon={{coupon_code}}"  # optional
 //       base_url: https://api.weixin.qq.com  # or the merchant's gateway speaking WeChat's API
 //       token_endpoint: stable_token       # stable_token (default) | token
