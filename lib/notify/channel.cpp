@@ -5,6 +5,8 @@
 
 #include "notify/channels/log.hpp"
 #include "notify/channels/webhook.hpp"
+#include "notify/channels/wechat_subscribe.hpp"
+#include "notify/channels/wechat_template.hpp"
 #include "notify/options.hpp"
 
 namespace replenish::notify {
@@ -112,6 +114,8 @@ std::map<std::string, std::shared_ptr<Channel>> ChannelRegistry::build(
 void register_builtin_channels(ChannelRegistry& registry) {
   registry.add(LogChannel::kType, &make_log_channel);
   registry.add(WebhookChannel::kType, &make_webhook_channel);
+  registry.add(WechatTemplateChannel::kType, &make_wechat_template_channel);
+  registry.add(WechatSubscribeChannel::kType, &make_wechat_subscribe_channel);
 }
 
 }  // namespace replenish::notify

@@ -26,12 +26,18 @@
 
 namespace replenish::notify {
 
+class ConsentLedger;
+
 /// What a channel delivers: the reminder's identity, recipient and rendered content.
 struct Message {
   std::int64_t reminder_id = 0;
   std::string key;  ///< stable idempotency key of the reminder
   std::string user_id;
-  std::string openid;    ///< WeChat openid when known (never logged in clear)
+  std::string openid;  ///< WeChat openid when known (never logged in clear)
+  /// WeChat openids by appid, when the user has several: an Official Account and a mini-program
+  /// give the same person different openids. A WeChat channel uses the one of its appid, else
+  /// `openid`.
+  std::map<std::string, std::string> openids;
   std::string category;  ///< slug
   std::string kind;      ///< replenish, follow_up, win_back, test
   core::EpochSeconds due_at = 0;
@@ -74,6 +80,10 @@ struct ChannelContext {
   /// Folder that relative paths in options (secret_file, ca_file) are resolved against: the
   /// configuration file's folder.
   std::string base_dir = ".";
+  /// Users' one-time consents to subscribe messages (see consent.hpp); wechat_subscribe spends a
+  /// credit per message and refuses to be built without a ledger. Must outlive the channels.
+  /// nullptr = none.
+  ConsentLedger* consents = nullptr;
 };
 
 /// Builds a channel instance from its YAML options; reports problems through `options`

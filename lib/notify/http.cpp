@@ -186,12 +186,42 @@ std::size_t HttpClientPool::idle() const {
 
 httplib::Result HttpClientPool::post(const httplib::Headers& headers, const std::string& body,
                                      const std::string& content_type) {
+  return post(url_.target, headers, body, content_type);
+}
+
+httplib::Result HttpClientPool::post(const std::string& target, const httplib::Headers& headers,
+                                     const std::string& body, const std::string& content_type) {
   httplib::Headers all = headers;
   all.emplace("Host", url_.host_header());
   auto client = checkout();
-  auto result = client->Post(url_.target, all, body, content_type);
+  auto result = client->Post(target, all, body, content_type);
   if (result) checkin(std::move(client));
   return result;
+}
+
+httplib::Result HttpClientPool::get(const std::string& target, const httplib::Headers& headers) {
+  httplib::Headers all = headers;
+  all.emplace("Host", url_.host_header());
+  auto client = checkout();
+  auto result = client->Get(target, all);
+  if (result) checkin(std::move(client));
+  return result;
+}
+
+std::string url_encode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
 }
 
 std::optional<std::int64_t> parse_retry_after(std::string_view value) {

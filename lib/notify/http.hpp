@@ -62,6 +62,11 @@ class HttpClientPool {
   /// POSTs `body` to the URL's target. Safe to call from several threads at once.
   httplib::Result post(const httplib::Headers& headers, const std::string& body,
                        const std::string& content_type);
+  /// POSTs `body` to `target` (path and query) on the same origin.
+  httplib::Result post(const std::string& target, const httplib::Headers& headers,
+                       const std::string& body, const std::string& content_type);
+  /// GETs `target` (path and query) on the same origin.
+  httplib::Result get(const std::string& target, const httplib::Headers& headers);
 
   /// Idle clients in the pool now.
   std::size_t idle() const;
@@ -76,6 +81,10 @@ class HttpClientPool {
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<httplib::ClientImpl>> idle_;  // guarded by mutex_
 };
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~), for a
+/// query parameter value or a path segment.
+std::string url_encode(std::string_view text);
 
 /// A Retry-After header given in seconds ("120"); nullopt for an HTTP-date or anything else.
 std::optional<std::int64_t> parse_retry_after(std::string_view value);

@@ -17,7 +17,9 @@
 #include <tuple>
 
 #include "notify/channel.hpp"
+#include "notify/consent.hpp"
 #include "support.hpp"
+#include "wechat_mock.hpp"
 
 namespace replenish::notify {
 namespace {
@@ -58,6 +60,7 @@ struct LogTraits {
   class Mock {
    public:
     std::string options_yaml() const { return "type: log\n"; }
+    ChannelContext context() const { return {}; }
     void answer(Case /*c*/) {}
     std::size_t requests() {
       const std::string text = capture_.text();
@@ -131,6 +134,7 @@ struct WebhookTraits {
              "\nsecret: behaviour-suite-secret-0123\ntimeout_ms: " + std::to_string(kTimeoutMs) +
              "\n";
     }
+    ChannelContext context() const { return {}; }
     void answer(Case c) { answer_ = c; }
     std::size_t requests() const { return requests_.load(); }
 
@@ -153,11 +157,112 @@ struct WebhookTraits {
   }
 };
 
-using ChannelTraits = std::tuple<LogTraits, WebhookTraits>;
+// --- wechat_template ---------------------------------------------------------------------
+
+/// Makes a WeChat mock answer each case as WeChat does.
+void wechat_answer(test::WechatMock& mock, Case c, int permanent_errcode, int timeout_ms) {
+  switch (c) {
+    case Case::kSuccess:
+      mock.set_default({});
+      break;
+    case Case::kRetryable:
+      mock.set_default(test::WechatMock::errcode(45011, "api minute-quota reach limit"));
+      break;
+    case Case::kPermanent:
+      mock.set_default(test::WechatMock::errcode(permanent_errcode, "rejected by the mock"));
+      break;
+    case Case::kTimeout:
+      mock.set_default({200, nullptr, milliseconds(timeout_ms * 10)});
+      break;
+  }
+}
+
+struct WechatTemplateTraits {
+  static constexpr const char* kType = "wechat_template";
+  static constexpr bool supports(Case /*c*/) { return true; }
+  static constexpr int kTimeoutMs = 300;
+  /// 45011 (per-minute quota) comes back with a one-minute hint.
+  static std::optional<std::int64_t> retry_after_hint() { return 60; }
+
+  class Mock {
+   public:
+    std::string options_yaml() const {
+      return "type: wechat_template\nappid: wxbehaviour\nsecret: behaviour-suite-secret\n"
+             "base_url: " +
+             wechat_.url() + "\ntimeout_ms: " + std::to_string(kTimeoutMs) +
+             "\ntemplate_id: TMPL-1\nfields:\n  thing1: \"{{category_name}}即将用完\"\n";
+    }
+    ChannelContext context() const { return {}; }
+    void answer(Case c) { wechat_answer(wechat_, c, 43004, kTimeoutMs); }
+    std::size_t requests() const { return wechat_.sends().size(); }
+
+   private:
+    test::LogCapture quiet_;
+    test::WechatMock wechat_;
+  };
+
+  static std::vector<BadConfig> bad_configs() {
+    const std::string fields = "fields:\n  thing1: \"{{category_name}}\"\n";
+    return {{"type: wechat_template\nsecret: s\ntemplate_id: T\n" + fields, "channels.ch.appid",
+             "is required"},
+            {"type: wechat_template\nappid: wx1\ntemplate_id: T\n" + fields, "channels.ch.secret",
+             "is required"},
+            {"type: wechat_template\nappid: wx1\nsecret: s\n" + fields, "channels.ch.template_id",
+             "is required"},
+            {"type: wechat_template\nappid: wx1\nsecret: s\ntemplate_id: T\n"
+             "fields:\n  thing1: \"{{nope}}\"\n",
+             "channels.ch.fields.thing1", "unknown variable 'nope'"}};
+  }
+};
+
+// --- wechat_subscribe --------------------------------------------------------------------
+
+struct WechatSubscribeTraits {
+  static constexpr const char* kType = "wechat_subscribe";
+  static constexpr bool supports(Case /*c*/) { return true; }
+  static constexpr int kTimeoutMs = 300;
+  static std::optional<std::int64_t> retry_after_hint() { return 60; }
+
+  class Mock {
+   public:
+    Mock() { consents_.grant("u7", "SUB-1", 1000); }
+    std::string options_yaml() const {
+      return "type: wechat_subscribe\nappid: wxbehaviour\nsecret: behaviour-suite-secret\n"
+             "base_url: " +
+             wechat_.url() + "\ntimeout_ms: " + std::to_string(kTimeoutMs) +
+             "\ntemplate_id: SUB-1\nfields:\n  thing1: \"{{category_name}}即将用完\"\n";
+    }
+    ChannelContext context() { return ChannelContext{nullptr, ".", &consents_}; }
+    void answer(Case c) { wechat_answer(wechat_, c, 40003, kTimeoutMs); }
+    std::size_t requests() const { return wechat_.sends().size(); }
+
+   private:
+    InMemoryConsentLedger consents_;
+    test::LogCapture quiet_;
+    test::WechatMock wechat_;
+  };
+
+  static std::vector<BadConfig> bad_configs() {
+    const std::string fields = "fields:\n  thing1: \"{{category_name}}\"\n";
+    return {{"type: wechat_subscribe\nsecret: s\ntemplate_id: T\n" + fields, "channels.ch.appid",
+             "is required"},
+            {"type: wechat_subscribe\nappid: wx1\nsecret: s\n" + fields, "channels.ch.template_id",
+             "is required"},
+            {"type: wechat_subscribe\nappid: wx1\nsecret: s\ntemplate_id: T\n"
+             "fields:\n  number1: \"{{days_since_last}}天\"\n",
+             "channels.ch.fields.number1", "can never be part of a number"},
+            {"type: wechat_subscribe\nappid: wx1\nsecret: s\ntemplate_id: T\n" + fields +
+                 "miniprogram_state: beta\n",
+             "channels.ch.miniprogram_state", "must be formal, trial or developer"}};
+  }
+};
+
+using ChannelTraits =
+    std::tuple<LogTraits, WebhookTraits, WechatTemplateTraits, WechatSubscribeTraits>;
 
 template <typename T>
 std::shared_ptr<Channel> build(typename T::Mock& mock) {
-  return test::build_one("ch", mock.options_yaml());
+  return test::build_one("ch", mock.options_yaml(), mock.context());
 }
 
 /// Declares a case the traits cannot produce, visibly, and tells the caller to stop.
@@ -175,6 +280,8 @@ bool unsupported(Case c, const char* what) {
 
 TYPE_TO_STRING(replenish::notify::LogTraits);
 TYPE_TO_STRING(replenish::notify::WebhookTraits);
+TYPE_TO_STRING(replenish::notify::WechatTemplateTraits);
+TYPE_TO_STRING(replenish::notify::WechatSubscribeTraits);
 
 namespace replenish::notify {
 
@@ -223,17 +330,18 @@ TEST_CASE_TEMPLATE_DEFINE("notify: channel behaviour: timeout", T, behaviour_tim
 }
 
 TEST_CASE_TEMPLATE_DEFINE("notify: channel behaviour: bad config", T, behaviour_bad_config) {
+  typename T::Mock mock;
   const auto bad = T::bad_configs();
   REQUIRE_FALSE(bad.empty());
   for (const auto& b : bad) {
     CAPTURE(b.yaml);
-    const auto issues = test::build_issues("ch", b.yaml);
+    const auto issues = test::build_issues("ch", b.yaml, mock.context());
     CHECK(test::has_issue(issues, b.path, b.reason));
   }
   // Every type reports keys it does not know.
-  typename T::Mock mock;
-  CHECK(test::has_issue(test::build_issues("ch", mock.options_yaml() + "no_such_key: 1\n"),
-                        "channels.ch.no_such_key", "unknown key"));
+  CHECK(test::has_issue(
+      test::build_issues("ch", mock.options_yaml() + "no_such_key: 1\n", mock.context()),
+      "channels.ch.no_such_key", "unknown key"));
 }
 
 TEST_CASE_TEMPLATE_DEFINE("notify: channel behaviour: concurrent sends", T, behaviour_concurrent) {

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -156,6 +159,50 @@ class HttpMock {
 /// A TCP port on 127.0.0.1 that nothing listens on (bound once, then closed).
 int closed_port();
 
+/// A TCP server on 127.0.0.1 and an ephemeral port that accepts each connection, reads the
+/// request head and resets the connection (RST): a gateway that drops the request.
+class ResetServer {
+ public:
+  ResetServer();
+  ~ResetServer();
+  ResetServer(const ResetServer&) = delete;
+  ResetServer& operator=(const ResetServer&) = delete;
+
+  int port() const { return port_; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  /// Connections reset so far.
+  int resets() const { return resets_.load(); }
+
+ private:
+  void run();
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> resets_{0};
+  std::thread thread_;
+};
+
+/// A self-signed certificate for 127.0.0.1 (P-256 key), for https mocks.
+class SelfSigned {
+ public:
+  SelfSigned();
+  ~SelfSigned();
+  SelfSigned(const SelfSigned&) = delete;
+  SelfSigned& operator=(const SelfSigned&) = delete;
+
+  /// An https server with this certificate (the server takes its own references).
+  std::unique_ptr<httplib::Server> server() const;
+  /// Writes the certificate as PEM (a CA bundle that trusts it).
+  void write_pem(const std::string& path) const;
+
+ private:
+  EVP_PKEY* key_ = nullptr;
+  X509* cert_ = nullptr;
+};
+
 /// A request as a mock received it.
 struct Received {
   std::string method;
@@ -164,10 +211,15 @@ struct Received {
   std::string body;
   httplib::Headers headers;
   int remote_port = 0;
+  httplib::Params params;  ///< query parameters
 
   std::string header(const std::string& name) const {
     const auto it = headers.find(name);
     return it == headers.end() ? std::string() : it->second;
+  }
+  std::string param(const std::string& name) const {
+    const auto it = params.find(name);
+    return it == params.end() ? std::string() : it->second;
   }
 };
 
@@ -176,7 +228,8 @@ class Inbox {
  public:
   void add(const httplib::Request& request) {
     Received r{request.method, request.path,    request.get_param_value("shop"),
-               request.body,   request.headers, request.remote_port};
+               request.body,   request.headers, request.remote_port,
+               request.params};
     const std::lock_guard<std::mutex> lock(mutex_);
     items_.push_back(std::move(r));
   }

@@ -1,9 +1,6 @@
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <atomic>
 #include <chrono>
@@ -110,54 +107,6 @@ class Gateway {
   bool closed_ = false;  // guarded by mutex_
   test::Inbox inbox_;
   test::HttpMock mock_;
-};
-
-/// A self-signed certificate for 127.0.0.1 (P-256 key), for an https mock.
-class SelfSigned {
- public:
-  SelfSigned() {
-    key_ = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-    cert_ = X509_new();
-    REQUIRE((key_ && cert_));
-    X509_set_version(cert_, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert_), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert_), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert_), 86400);
-    X509_set_pubkey(cert_, key_);
-    X509_NAME* name = X509_get_subject_name(cert_);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-    X509_set_issuer_name(cert_, name);
-    X509V3_CTX v3;
-    X509V3_set_ctx(&v3, cert_, cert_, nullptr, nullptr, 0);
-    X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, "IP:127.0.0.1");
-    REQUIRE(san);
-    X509_add_ext(cert_, san, -1);
-    X509_EXTENSION_free(san);
-    REQUIRE(X509_sign(cert_, key_, EVP_sha256()) > 0);
-  }
-  ~SelfSigned() {
-    X509_free(cert_);
-    EVP_PKEY_free(key_);
-  }
-  SelfSigned(const SelfSigned&) = delete;
-  SelfSigned& operator=(const SelfSigned&) = delete;
-
-  /// An https server with this certificate (the server takes its own references).
-  std::unique_ptr<httplib::Server> server() const {
-    return std::make_unique<httplib::SSLServer>(cert_, key_);
-  }
-  /// Writes the certificate as PEM (a CA bundle that trusts it).
-  void write_pem(const fs::path& path) const {
-    BIO* bio = BIO_new_file(path.c_str(), "w");
-    REQUIRE(bio);
-    PEM_write_bio_X509(bio, cert_);
-    BIO_free(bio);
-  }
-
- private:
-  EVP_PKEY* key_ = nullptr;
-  X509* cert_ = nullptr;
 };
 
 Outcome send_to(const std::string& url, const std::string& extra = "") {
@@ -322,7 +271,7 @@ TEST_CASE("notify: webhook reuses keep-alive connections across concurrent sende
 
 TEST_CASE("notify: webhook over https verifies the certificate unless told not to") {
   test::LogCapture logs;
-  SelfSigned cert;
+  test::SelfSigned cert;
   test::Inbox inbox;
   test::HttpMock mock(
       [&](httplib::Server& s) {
@@ -336,7 +285,7 @@ TEST_CASE("notify: webhook over https verifies the certificate unless told not t
   const std::string url = mock.url("/hook", "https");
   const fs::path ca =
       fs::temp_directory_path() / ("replenish-notify-ca-" + std::to_string(::getpid()) + ".pem");
-  cert.write_pem(ca);
+  cert.write_pem(ca.string());
 
   SUBCASE("an unknown issuer fails verification, retryable") {
     const auto o = send_to(url);
@@ -473,6 +422,13 @@ TEST_CASE("notify: Retry-After seconds and body excerpts") {
   CHECK(body_excerpt("line one\r\nline two") == "line one line two");
   CHECK(body_excerpt(std::string(200, 'x')) == std::string(119, 'x') + "…");
   CHECK(body_excerpt("\xFF\xFE\x00", 10) == "(2 bytes, not UTF-8)");
+}
+
+TEST_CASE("notify: url_encode keeps only unreserved characters") {
+  CHECK(url_encode("AZaz09-._~") == "AZaz09-._~");
+  CHECK(url_encode("a b&c=d/e?f#g") == "a%20b%26c%3Dd%2Fe%3Ff%23g");
+  CHECK(url_encode("券") == "%E5%88%B8");
+  CHECK(url_encode("") == "");
 }
 
 TEST_CASE("notify: webhook survives the receiver closing an idle keep-alive connection") {

@@ -6,10 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "core/time.hpp"
 #include "notify/logging.hpp"
@@ -22,11 +19,6 @@ constexpr std::size_t kMinSecretBytes = 16;
 constexpr std::size_t kMaxProviderIdChars = 128;
 constexpr std::int64_t kDefaultTimeoutMs = 5000;
 
-const core::Clock& system_clock() {
-  static const core::SystemClock clock;
-  return clock;
-}
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -37,25 +29,6 @@ std::string lower(std::string s) {
 bool token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string resolve(const std::string& base_dir, const std::string& path) {
-  namespace fs = std::filesystem;
-  if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(base_dir) / path).lexically_normal().string();
-}
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string trim_trailing_space(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
 }
 
 /// Provider id from a 2xx response: its JSON "id" (string or number), else the key.
@@ -183,8 +156,8 @@ std::unique_ptr<Channel> make_webhook_channel(const std::string& name, config::R
     o.secret = options.get_string("secret", "");
     if (o.secret.size() < kMinSecretBytes) bad("secret", "must be at least 16 bytes");
   } else if (has_secret_file) {
-    const std::string path = resolve(context.base_dir, options.get_string("secret_file", ""));
-    if (auto text = read_file(path)) {
+    const std::string path = resolve_path(context.base_dir, options.get_string("secret_file", ""));
+    if (auto text = read_text_file(path)) {
       o.secret = trim_trailing_space(std::move(*text));
       if (o.secret.size() < kMinSecretBytes) {
         bad("secret_file", "the secret in '" + path + "' must be at least 16 bytes");
@@ -202,10 +175,10 @@ std::unique_ptr<Channel> make_webhook_channel(const std::string& name, config::R
                                    : kDefaultTimeoutMs);
   o.verify_tls = given(options, "verify_tls") ? options.get_bool("verify_tls", true) : true;
   if (given(options, "ca_file")) {
-    o.ca_file = resolve(context.base_dir, options.get_string("ca_file", ""));
+    o.ca_file = resolve_path(context.base_dir, options.get_string("ca_file", ""));
     if (!o.url.scheme.empty() && !o.url.tls()) {
       bad("ca_file", "only applies to https URLs");
-    } else if (!read_file(o.ca_file)) {
+    } else if (!read_text_file(o.ca_file)) {
       bad("ca_file", "cannot read '" + o.ca_file + "'");
     }
   }
@@ -233,8 +206,7 @@ std::unique_ptr<Channel> make_webhook_channel(const std::string& name, config::R
   if (o.url.tls() && !o.verify_tls) {
     logger()->warn("event=tls_verification_disabled channel={} url={}", name, o.url.redacted());
   }
-  return std::make_unique<WebhookChannel>(name, std::move(o),
-                                          context.clock ? *context.clock : system_clock());
+  return std::make_unique<WebhookChannel>(name, std::move(o), wall_clock(context));
 }
 
 }  // namespace replenish::notify
