@@ -9,6 +9,7 @@
 #include "api/problem.hpp"
 #include "core/hash.hpp"
 #include "ingest/json_orders.hpp"
+#include "notify/channels/wechat_template.hpp"
 #include "plan/views.hpp"
 
 namespace replenish::api {
@@ -124,6 +125,8 @@ void Server::routes() {
             guarded(Scope::kRead, [this](R q, W s) { get_reminder(q, s); }));
   http_.Post(R"(/v1/reminders/(\d+)/cancel)",
              guarded(Scope::kAdmin, [this](R q, W s) { cancel_reminder(q, s); }));
+  http_.Post("/v1/events/wechat",
+             guarded(Scope::kIngest, [this](R q, W s) { post_wechat_event(q, s); }));
   http_.Post("/v1/admin/clock", guarded(Scope::kAdmin, [this](R q, W s) { post_clock(q, s); }));
 }
 
@@ -369,6 +372,34 @@ void Server::post_consents(const httplib::Request& req, httplib::Response& res) 
   json_response(
       res, 200,
       {{"user_id", user}, {"template_id", tid->get<std::string>()}, {"credits", credits}});
+}
+
+void Server::post_wechat_event(const httplib::Request& req, httplib::Response& res) {
+  const auto body = json::parse(req.body, nullptr, false);
+  std::string why;
+  const auto receipt = notify::parse_template_receipt(body, &why);
+  if (!receipt) {
+    problem(res, 400, "Bad Request", why);
+    return;
+  }
+  const auto r = services_.store->reminder_by_provider_id(receipt->msgid);
+  if (!r) {
+    problem(res, 404, "Not Found", "no reminder was sent with msgid " + receipt->msgid);
+    return;
+  }
+  const auto now = services_.clock->now();
+  services_.store->record_receipt(r->id, receipt->raw, now);
+  bool opted_out = false;
+  if (receipt->status == notify::TemplateReceipt::Status::kUserBlock) {
+    services_.store->set_channel_optout(r->user_id, r->channel, "receipt: " + receipt->raw, now);
+    opted_out = true;
+  }
+  logger()->info("event=receipt id={} channel={} status={}", r->id, r->channel,
+                 notify::to_string(receipt->status));
+  json_response(res, 200,
+                {{"reminder_id", r->id},
+                 {"status", notify::to_string(receipt->status)},
+                 {"channel_opted_out", opted_out}});
 }
 
 void Server::post_clock(const httplib::Request& req, httplib::Response& res) {

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <fstream>
 
+#include "dispatch/consents.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace replenish::api {
@@ -64,6 +65,7 @@ void Service::start() {
   store_ = std::make_unique<store::SqliteStore>(config_->store.path);
   logger()->info("event=store_open path={} schema_version={}", config_->store.path,
                  store_->schema_version());
+  consents_ = std::make_unique<dispatch::StoreConsentLedger>(*store_, *clock_);
   engine_ = std::make_unique<plan::Engine>(config_, *store_, *clock_);
   engine_->load_priors();
   if (store_->priors().empty() && store_->order_count() > 0) refresh_priors();
@@ -150,7 +152,7 @@ void Service::stop() {
 bool Service::reload() {
   try {
     auto fresh = std::make_shared<const config::Config>(config::load_config(options_.config_path));
-    auto runtime = dispatch::make_runtime(fresh, registry_);
+    auto runtime = dispatch::make_runtime(fresh, registry_, consents_.get());
     engine_->set_config(fresh);
     dispatcher_->set_runtime(runtime);
     server_->set_config(fresh);

@@ -68,6 +68,7 @@ class Service {
   boost::asio::steady_timer prior_timer_;
   std::unique_ptr<core::Clock> clock_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<notify::ConsentLedger> consents_;
   std::unique_ptr<plan::Engine> engine_;
   std::unique_ptr<dispatch::Dispatcher> dispatcher_;
   std::unique_ptr<Server> server_;

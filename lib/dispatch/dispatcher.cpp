@@ -8,6 +8,8 @@
 #include <chrono>
 #include <latch>
 
+#include "notify/channels/wechat_template.hpp"
+
 namespace replenish::dispatch {
 namespace {
 
@@ -26,10 +28,12 @@ std::shared_ptr<spdlog::logger> logger() {
 }  // namespace
 
 std::shared_ptr<const Runtime> make_runtime(std::shared_ptr<const config::Config> config,
-                                            const notify::ChannelRegistry& registry) {
+                                            const notify::ChannelRegistry& registry,
+                                            notify::ConsentLedger* consents) {
   auto rt = std::make_shared<Runtime>();
   notify::ChannelContext ctx;  // wall-clock time for signatures, even on a simulated clock
   ctx.base_dir = config->base_dir;
+  ctx.consents = consents;
   rt->channels = registry.build(config->channels, ctx);
   rt->templates = std::make_shared<const notify::Templates>(
       notify::Templates::with_defaults(config->templates));
@@ -168,9 +172,19 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
     const auto it = rt.channels.find(name);
     if (it == rt.channels.end()) continue;
     used = name;
-    outcome = it->second->send(msg);
+    if (store_.channel_opted_out(r.user_id, name)) {
+      outcome = Outcome::skipped("user opted out of this channel");
+    } else {
+      outcome = it->second->send(msg);
+    }
     if (outcome.kind == Outcome::Kind::kDelivered || outcome.kind == Outcome::Kind::kRetryable) {
       break;
+    }
+    if (notify::is_user_blocked(outcome)) {
+      // The user blocked us there: nothing more goes out on this channel.
+      store_.set_channel_optout(r.user_id, name, outcome.detail, clock_.now());
+      logger()->info("event=channel_optout user={} channel={} reason=user_blocked", r.user_id,
+                     name);
     }
     tried += fmt::format("{}: {} ({}); ", name, notify::to_string(outcome.kind), outcome.detail);
   }
@@ -180,7 +194,13 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
   rec.at = clock_.now();
   rec.channel = used;
   rec.outcome = notify::to_string(outcome.kind);
-  rec.detail = tried + outcome.detail;
+  const bool settled =
+      outcome.kind == Outcome::Kind::kDelivered || outcome.kind == Outcome::Kind::kRetryable;
+  if (settled || tried.empty()) {
+    rec.detail = tried + outcome.detail;
+  } else {
+    rec.detail = tried.substr(0, tried.size() - 2);  // every channel's reason is in `tried`
+  }
   switch (outcome.kind) {
     case Outcome::Kind::kDelivered:
       rec.new_state = ReminderState::kSent;

@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/time.hpp"
 #include "notify/channel.hpp"
+#include "notify/consent.hpp"
 #include "notify/templates.hpp"
 #include "store/store.hpp"
 
@@ -27,9 +28,11 @@ struct Runtime {
   core::TimeZone tz;  ///< the merchant's, for log lines people read
 };
 
-/// Builds channels and templates for a configuration. Throws config::ConfigError.
+/// Builds channels and templates for a configuration. Throws config::ConfigError. `consents`
+/// (the store's ledger in the daemon) is what wechat_subscribe spends; nullptr for checks only.
 std::shared_ptr<const Runtime> make_runtime(std::shared_ptr<const config::Config> config,
-                                            const notify::ChannelRegistry& registry);
+                                            const notify::ChannelRegistry& registry,
+                                            notify::ConsentLedger* consents = nullptr);
 
 struct TickResult {
   int claimed = 0;

@@ -198,3 +198,60 @@ TEST_CASE("api: only a simulated clock can be moved") {
                     .Post("/v1/admin/clock", R"({"advance_seconds": 60})", "application/json"),
                 409, "simulated");
 }
+
+TEST_CASE("api: users, consents and WeChat delivery receipts") {
+  Fixture f;
+  auto shop = f.client("shop-token-0123456789");
+  auto res = shop.Put("/v1/users/u1", R"({"openid": "oABC123", "tz": "Asia/Shanghai"})",
+                      "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(f.store.user("u1")->openid == "oABC123");
+  check_problem(shop.Put("/v1/users/u1", R"({"tz": "Mars/Base"})", "application/json"), 400,
+                "unknown time zone");
+  check_problem(shop.Put("/v1/users/u1", R"({"nickname": "x"})", "application/json"), 400,
+                "unknown field 'nickname'");
+
+  res = shop.Post("/v1/users/u1/consents", R"({"template_id": "TPL1", "count": 2})",
+                  "application/json");
+  REQUIRE(res);
+  CHECK(json::parse(res->body)["credits"] == 2);
+  CHECK(f.store.consume_consent("u1", "TPL1", 0));
+  CHECK(f.store.consent_credits("u1", "TPL1") == 1);
+  check_problem(shop.Post("/v1/users/u1/consents", R"({"count": 2})", "application/json"), 400,
+                "template_id");
+
+  // A reminder sent over wechat_template with msgid 200163836; the user then blocks us.
+  core::Reminder r;
+  r.key = "k1";
+  r.user_id = "u1";
+  r.category = "diapers";
+  r.due_at = r.next_attempt_at = 100;
+  const auto id = f.store.insert_reminder(r);
+  REQUIRE(f.store.claim_due(100, 1, 60).size() == 1);
+  store::AttemptRecord a;
+  a.reminder_id = id;
+  a.at = 101;
+  a.channel = "wx";
+  a.outcome = "delivered";
+  a.provider_id = "200163836";
+  a.new_state = core::ReminderState::kSent;
+  f.store.finish_attempt(a);
+  res = shop.Post(
+      "/v1/events/wechat",
+      R"({"Event": "TEMPLATESENDJOBFINISH", "MsgID": 200163836, "Status": "failed:user block"})",
+      "application/json");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  const auto body = json::parse(res->body);
+  CHECK(body["reminder_id"] == id);
+  CHECK(body["channel_opted_out"] == true);
+  CHECK(f.store.reminder(id)->receipt == "failed:user block");
+  CHECK(f.store.channel_opted_out("u1", "wx"));
+  CHECK_FALSE(f.store.channel_opted_out("u1", "log"));
+  check_problem(
+      shop.Post("/v1/events/wechat", R"({"MsgID": 1, "Status": "success"})", "application/json"),
+      404, "no reminder was sent with msgid 1");
+  check_problem(shop.Post("/v1/events/wechat", R"({"Status": "success"})", "application/json"), 400,
+                "MsgID");
+}
