@@ -127,6 +127,8 @@ void Server::routes() {
              guarded(Scope::kAdmin, [this](R q, W s) { cancel_reminder(q, s); }));
   http_.Post("/v1/events/wechat",
              guarded(Scope::kIngest, [this](R q, W s) { post_wechat_event(q, s); }));
+  http_.Post("/v1/admin/priors/refresh",
+             guarded(Scope::kAdmin, [this](R q, W s) { post_refresh_priors(q, s); }));
   http_.Post("/v1/admin/clock", guarded(Scope::kAdmin, [this](R q, W s) { post_clock(q, s); }));
 }
 
@@ -400,6 +402,22 @@ void Server::post_wechat_event(const httplib::Request& req, httplib::Response& r
                 {{"reminder_id", r->id},
                  {"status", notify::to_string(receipt->status)},
                  {"channel_opted_out", opted_out}});
+}
+
+void Server::post_refresh_priors(const httplib::Request&, httplib::Response& res) {
+  const auto start = std::chrono::steady_clock::now();
+  json categories = json::array();
+  for (const auto& p : services_.engine->refresh_priors()) {
+    categories.push_back({{"category", p.category},
+                          {"n_users", p.n_users},
+                          {"cycle_days", p.cycle_days},
+                          {"learned", p.learned}});
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  logger()->info("event=priors_refreshed trigger=api categories={} ms={}", categories.size(), ms);
+  json_response(res, 200, {{"ms", ms}, {"categories", categories}});
 }
 
 void Server::post_clock(const httplib::Request& req, httplib::Response& res) {

@@ -60,6 +60,7 @@ class Server {
   void put_user(const httplib::Request& req, httplib::Response& res);
   void post_consents(const httplib::Request& req, httplib::Response& res);
   void post_wechat_event(const httplib::Request& req, httplib::Response& res);
+  void post_refresh_priors(const httplib::Request& req, httplib::Response& res);
 
   Services services_;
   httplib::Server http_;

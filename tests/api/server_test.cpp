@@ -182,6 +182,22 @@ TEST_CASE("api: schedule, user, reminder and cancel") {
   check_problem(admin.Get("/v1/reminders/99999"), 404, "no reminder 99999");
 }
 
+TEST_CASE("api: priors are refreshed on demand by an admin") {
+  Fixture f;
+  check_problem(
+      f.client("read-token-0123456789").Post("/v1/admin/priors/refresh", "", "application/json"),
+      403, "admin");
+  auto res =
+      f.client("admin-token-0123456789").Post("/v1/admin/priors/refresh", "", "application/json");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  const auto body = json::parse(res->body);
+  REQUIRE(body["categories"].size() == 1);
+  CHECK(body["categories"][0]["category"] == "diapers");
+  CHECK(body["categories"][0]["learned"] == false);  // nobody has bought yet
+  CHECK(body["categories"][0]["cycle_days"].get<double>() == doctest::Approx(30.0));
+}
+
 TEST_CASE("api: only a simulated clock can be moved") {
   {
     Fixture f;
