@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "notify/channel.hpp"
+#include "notify/consent.hpp"
 
 namespace {
 
@@ -17,7 +18,8 @@ using namespace replenish;
 int check_config(const std::string& path, const notify::ChannelRegistry& registry) {
   try {
     auto cfg = std::make_shared<const config::Config>(config::load_config(path));
-    dispatch::make_runtime(cfg, registry);
+    notify::InMemoryConsentLedger ledger;  // a check spends no consent
+    dispatch::make_runtime(cfg, registry, &ledger);
     std::cout << path << ": ok (" << cfg->categories.size() << " categories, "
               << cfg->channels.size() << " channels)\n";
     return 0;

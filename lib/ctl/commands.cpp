@@ -15,6 +15,7 @@
 #include "ingest/pack_size.hpp"
 #include "model/backtest.hpp"
 #include "notify/channel.hpp"
+#include "notify/consent.hpp"
 #include "plan/engine.hpp"
 #include "plan/views.hpp"
 #include "store/sqlite_store.hpp"
@@ -316,7 +317,8 @@ std::function<int()> setup_config(CLI::App& app, Globals& g) {
     auto cfg = std::make_shared<const config::Config>(config::load_config(path));
     notify::ChannelRegistry registry;
     notify::register_builtin_channels(registry);
-    dispatch::make_runtime(cfg, registry);
+    notify::InMemoryConsentLedger ledger;  // a check spends no consent
+    dispatch::make_runtime(cfg, registry, &ledger);
     std::cout << fmt::format("{}: ok ({} categories, {} channels)\n", path, cfg->categories.size(),
                              cfg->channels.size());
     return 0;
