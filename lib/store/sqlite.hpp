@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace replenish::store {
 
@@ -56,6 +57,34 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// A re-used statement for one call: reset (ending any read it began) when it goes out of
+/// scope, so that a cached SELECT never holds a read snapshot open.
+class ScopedStatement {
+ public:
+  explicit ScopedStatement(Statement& s) : s_(s) {}
+  ~ScopedStatement() { s_.reset(); }
+  ScopedStatement(const ScopedStatement&) = delete;
+  ScopedStatement& operator=(const ScopedStatement&) = delete;
+
+  template <typename T>
+  ScopedStatement& bind(int index, T&& value) {
+    s_.bind(index, std::forward<T>(value));
+    return *this;
+  }
+  bool step() { return s_.step(); }
+  void run() { s_.run(); }
+  void reset() { s_.reset(); }
+  std::int64_t int64(int col) const { return s_.int64(col); }
+  double real(int col) const { return s_.real(col); }
+  bool is_null(int col) const { return s_.is_null(col); }
+  std::string text(int col) const { return s_.text(col); }
+  std::optional<double> opt_real(int col) const { return s_.opt_real(col); }
+  operator const Statement&() const { return s_; }
+
+ private:
+  Statement& s_;
 };
 
 class Connection {

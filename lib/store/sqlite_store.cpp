@@ -94,6 +94,14 @@ int migrate(Connection& db, const std::vector<Migration>& migrations) {
   return applied;
 }
 
+ScopedStatement SqliteStore::stmt(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    it = statements_.emplace(sql, std::make_unique<Statement>(db_->raw(), sql)).first;
+  }
+  return ScopedStatement(*it->second);
+}
+
 SqliteStore::SqliteStore(const std::string& path)
     : db_(std::make_unique<Connection>(path, false, true)) {
   migrate(*db_, embedded_migrations());
@@ -127,12 +135,12 @@ AddOrdersResult SqliteStore::add_orders(const std::vector<LineRecord>& lines, Ep
   AddOrdersResult result;
   std::set<std::pair<std::string, std::string>> touched;
   with_transaction([&] {
-    auto insert = db_->prepare(
+    auto insert = stmt(
         "INSERT INTO orders (order_id, line, user_id, sku, category, subcategory, pack_size, "
         "quantity, unit_price, ordered_at, coupon_code, periodic, pack_value, pack_unit, "
         "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
         "ON CONFLICT (order_id, line) DO NOTHING");
-    auto existing = db_->prepare(
+    auto existing = stmt(
         "SELECT user_id, sku, category, quantity, ordered_at FROM orders "
         "WHERE order_id = ?1 AND line = ?2");
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -181,7 +189,7 @@ AddOrdersResult SqliteStore::add_orders(const std::vector<LineRecord>& lines, Ep
 std::vector<PairLine> SqliteStore::pair_lines(const std::string& user_id,
                                               const std::string& category) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "SELECT ordered_at, quantity, pack_value, COALESCE(pack_unit, '') FROM orders "
       "WHERE user_id = ?1 AND periodic = ?2 ORDER BY ordered_at");
   st.bind(1, user_id).bind(2, category);
@@ -194,7 +202,7 @@ void SqliteStore::for_each_pair(const std::function<void(const std::string&, con
                                                          const std::vector<PairLine>&)>& fn) {
   std::lock_guard lock(mu_);
   // Walks the (user_id, periodic, ordered_at) index in order: one pass, one pair in memory.
-  auto st = db_->prepare(
+  auto st = stmt(
       "SELECT user_id, periodic, ordered_at, quantity, pack_value, COALESCE(pack_unit, '') "
       "FROM orders WHERE periodic IS NOT NULL ORDER BY user_id, periodic, ordered_at");
   std::string user, category;
@@ -214,7 +222,7 @@ void SqliteStore::for_each_pair(const std::function<void(const std::string&, con
 
 std::vector<std::pair<double, std::string>> SqliteStore::pack_sizes(const std::string& category) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "SELECT pack_value, pack_unit FROM orders WHERE periodic = ?1 AND pack_value IS NOT NULL");
   st.bind(1, category);
   std::vector<std::pair<double, std::string>> out;
@@ -224,7 +232,7 @@ std::vector<std::pair<double, std::string>> SqliteStore::pack_sizes(const std::s
 
 std::vector<PriorRecord> SqliteStore::priors() {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "SELECT category, m, s, sigma, beta, n_users, learned_m, learned_weight, ref_value, "
       "COALESCE(ref_unit, ''), updated_at FROM priors ORDER BY category");
   std::vector<PriorRecord> out;
@@ -238,7 +246,7 @@ std::vector<PriorRecord> SqliteStore::priors() {
 
 void SqliteStore::save_prior(const PriorRecord& p) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "INSERT INTO priors (category, m, s, sigma, beta, n_users, learned_m, learned_weight, "
       "ref_value, ref_unit, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
       "NULLIF(?10, ''), ?11) ON CONFLICT (category) DO UPDATE SET m = excluded.m, "
@@ -254,7 +262,7 @@ void SqliteStore::save_prior(const PriorRecord& p) {
 
 std::vector<LineRecord> SqliteStore::user_orders(const std::string& user_id, int limit) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "SELECT order_id, line, user_id, sku, category, subcategory, pack_size, quantity, "
       "unit_price, ordered_at, coupon_code, COALESCE(periodic, ''), pack_value, "
       "COALESCE(pack_unit, '') FROM orders "
@@ -284,13 +292,13 @@ std::vector<LineRecord> SqliteStore::user_orders(const std::string& user_id, int
 
 std::int64_t SqliteStore::order_count() {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare("SELECT COUNT(*) FROM orders");
+  auto st = stmt("SELECT COUNT(*) FROM orders");
   return st.step() ? st.int64(0) : 0;
 }
 
 std::optional<UserRecord> SqliteStore::user(const std::string& user_id) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "SELECT user_id, COALESCE(openid, ''), COALESCE(tz, ''), opted_out FROM users "
       "WHERE user_id = ?1");
   st.bind(1, user_id);
@@ -300,7 +308,7 @@ std::optional<UserRecord> SqliteStore::user(const std::string& user_id) {
 
 void SqliteStore::upsert_user(const UserRecord& u, EpochSeconds now) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "INSERT INTO users (user_id, openid, tz, opted_out, created_at, updated_at) "
       "VALUES (?1, NULLIF(?2, ''), NULLIF(?3, ''), ?4, ?5, ?5) "
       "ON CONFLICT (user_id) DO UPDATE SET openid = excluded.openid, tz = excluded.tz, "
@@ -312,7 +320,7 @@ void SqliteStore::upsert_user(const UserRecord& u, EpochSeconds now) {
 std::int64_t SqliteStore::add_consents(const std::string& user_id, const std::string& template_id,
                                        std::int64_t count, EpochSeconds now) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "INSERT INTO consents (user_id, template_id, credits, updated_at) "
       "VALUES (?1, ?2, MAX(?3, 0), ?4) ON CONFLICT (user_id, template_id) DO UPDATE SET "
       "credits = MAX(consents.credits + ?3, 0), updated_at = ?4");
@@ -324,7 +332,7 @@ std::int64_t SqliteStore::add_consents(const std::string& user_id, const std::st
 bool SqliteStore::consume_consent(const std::string& user_id, const std::string& template_id,
                                   EpochSeconds now) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "UPDATE consents SET credits = credits - 1, updated_at = ?3 "
       "WHERE user_id = ?1 AND template_id = ?2 AND credits > 0");
   st.bind(1, user_id).bind(2, template_id).bind(3, now);
@@ -335,7 +343,7 @@ bool SqliteStore::consume_consent(const std::string& user_id, const std::string&
 std::int64_t SqliteStore::consent_credits(const std::string& user_id,
                                           const std::string& template_id) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare("SELECT credits FROM consents WHERE user_id = ?1 AND template_id = ?2");
+  auto st = stmt("SELECT credits FROM consents WHERE user_id = ?1 AND template_id = ?2");
   st.bind(1, user_id).bind(2, template_id);
   return st.step() ? st.int64(0) : 0;
 }
@@ -343,7 +351,7 @@ std::int64_t SqliteStore::consent_credits(const std::string& user_id,
 void SqliteStore::set_channel_optout(const std::string& user_id, const std::string& channel,
                                      const std::string& reason, EpochSeconds now) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "INSERT INTO channel_optouts (user_id, channel, reason, created_at) VALUES (?1, ?2, ?3, ?4) "
       "ON CONFLICT (user_id, channel) DO NOTHING");
   st.bind(1, user_id).bind(2, channel).bind(3, reason).bind(4, now);
@@ -352,8 +360,8 @@ void SqliteStore::set_channel_optout(const std::string& user_id, const std::stri
 
 bool SqliteStore::channel_opted_out(const std::string& user_id, const std::string& channel) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
-      "SELECT 1 FROM channel_optouts WHERE user_id = ?1 AND (channel = ?2 OR channel = '*')");
+  auto st =
+      stmt("SELECT 1 FROM channel_optouts WHERE user_id = ?1 AND (channel = ?2 OR channel = '*')");
   st.bind(1, user_id).bind(2, channel);
   return st.step();
 }
@@ -361,8 +369,8 @@ bool SqliteStore::channel_opted_out(const std::string& user_id, const std::strin
 std::optional<Reminder> SqliteStore::reminder_by_provider_id(const std::string& provider_id) {
   std::lock_guard lock(mu_);
   if (provider_id.empty()) return std::nullopt;
-  auto st = db_->prepare(fmt::format(
-      "SELECT {} FROM reminders WHERE provider_id = ?1 ORDER BY id LIMIT 1", kReminderColumns));
+  auto st = stmt(fmt::format("SELECT {} FROM reminders WHERE provider_id = ?1 ORDER BY id LIMIT 1",
+                             kReminderColumns));
   st.bind(1, provider_id);
   if (!st.step()) return std::nullopt;
   return read_reminder(st);
@@ -370,15 +378,15 @@ std::optional<Reminder> SqliteStore::reminder_by_provider_id(const std::string& 
 
 void SqliteStore::record_receipt(std::int64_t id, const std::string& receipt, EpochSeconds at) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
-      "UPDATE reminders SET receipt = ?1, receipt_at = ?2, updated_at = ?2 WHERE id = ?3");
+  auto st =
+      stmt("UPDATE reminders SET receipt = ?1, receipt_at = ?2, updated_at = ?2 WHERE id = ?3");
   st.bind(1, receipt).bind(2, at).bind(3, id);
   st.run();
 }
 
 void SqliteStore::save_pair(const PairState& p) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(fmt::format(
+  auto st = stmt(fmt::format(
       "INSERT INTO pairs ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
       "ON CONFLICT (user_id, category) DO UPDATE SET purchases = excluded.purchases, "
       "last_at = excluded.last_at, last_amount = excluded.last_amount, "
@@ -395,8 +403,8 @@ void SqliteStore::save_pair(const PairState& p) {
 std::optional<PairState> SqliteStore::pair(const std::string& user_id,
                                            const std::string& category) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
-      fmt::format("SELECT {} FROM pairs WHERE user_id = ?1 AND category = ?2", kPairColumns));
+  auto st =
+      stmt(fmt::format("SELECT {} FROM pairs WHERE user_id = ?1 AND category = ?2", kPairColumns));
   st.bind(1, user_id).bind(2, category);
   if (!st.step()) return std::nullopt;
   return read_pair(st);
@@ -404,8 +412,8 @@ std::optional<PairState> SqliteStore::pair(const std::string& user_id,
 
 std::vector<PairState> SqliteStore::user_pairs(const std::string& user_id) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
-      fmt::format("SELECT {} FROM pairs WHERE user_id = ?1 ORDER BY category", kPairColumns));
+  auto st =
+      stmt(fmt::format("SELECT {} FROM pairs WHERE user_id = ?1 ORDER BY category", kPairColumns));
   st.bind(1, user_id);
   std::vector<PairState> out;
   while (st.step()) out.push_back(read_pair(st));
@@ -414,7 +422,7 @@ std::vector<PairState> SqliteStore::user_pairs(const std::string& user_id) {
 
 std::int64_t SqliteStore::insert_reminder(const Reminder& r) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "INSERT INTO reminders (key, user_id, category, kind, based_on, due_at, state, channel, "
       "payload, attempts, next_attempt_at, created_at, updated_at) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?11) "
@@ -428,7 +436,7 @@ std::int64_t SqliteStore::insert_reminder(const Reminder& r) {
 
 std::optional<Reminder> SqliteStore::reminder(std::int64_t id) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(fmt::format("SELECT {} FROM reminders WHERE id = ?1", kReminderColumns));
+  auto st = stmt(fmt::format("SELECT {} FROM reminders WHERE id = ?1", kReminderColumns));
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_reminder(st);
@@ -437,7 +445,7 @@ std::optional<Reminder> SqliteStore::reminder(std::int64_t id) {
 std::vector<Reminder> SqliteStore::pair_reminders(const std::string& user_id,
                                                   const std::string& category) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(fmt::format(
+  auto st = stmt(fmt::format(
       "SELECT {} FROM reminders WHERE user_id = ?1 AND category = ?2 ORDER BY due_at, id",
       kReminderColumns));
   st.bind(1, user_id).bind(2, category);
@@ -448,7 +456,7 @@ std::vector<Reminder> SqliteStore::pair_reminders(const std::string& user_id,
 
 std::vector<Reminder> SqliteStore::list_reminders(const ReminderFilter& f) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(fmt::format(
+  auto st = stmt(fmt::format(
       "SELECT {} FROM reminders WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR user_id = ?2) "
       "AND (?3 = '' OR category = ?3) AND due_at >= ?4 ORDER BY due_at, id LIMIT ?5",
       kReminderColumns));
@@ -462,7 +470,7 @@ std::vector<Reminder> SqliteStore::list_reminders(const ReminderFilter& f) {
 bool SqliteStore::transition(std::int64_t id, ReminderState from, ReminderState to,
                              const std::string& reason, EpochSeconds now) {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare(
+  auto st = stmt(
       "UPDATE reminders SET state = ?1, last_error = ?2, updated_at = ?3 "
       "WHERE id = ?4 AND state = ?5");
   st.bind(1, core::to_string(to)).bind(2, reason).bind(3, now).bind(4, id);
@@ -483,7 +491,7 @@ std::vector<Reminder> SqliteStore::claim_due(EpochSeconds now, int limit, int le
                                  kReminderColumns));
     select.bind(1, now).bind(2, limit);
     while (select.step()) out.push_back(read_reminder(select));
-    auto lease = db_->prepare(
+    auto lease = stmt(
         "UPDATE reminders SET state = 'sending', lease_until = ?1, next_attempt_at = ?1, "
         "attempts = attempts + 1, updated_at = ?2 WHERE id = ?3");
     for (auto& r : out) {
@@ -500,13 +508,13 @@ std::vector<Reminder> SqliteStore::claim_due(EpochSeconds now, int limit, int le
 void SqliteStore::finish_attempt(const AttemptRecord& a) {
   std::lock_guard lock(mu_);
   with_transaction([&] {
-    auto ins = db_->prepare(
+    auto ins = stmt(
         "INSERT INTO attempts (reminder_id, at, channel, outcome, detail, ms) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     ins.bind(1, a.reminder_id).bind(2, a.at).bind(3, a.channel).bind(4, a.outcome);
     ins.bind(5, a.detail).bind(6, a.ms);
     ins.run();
-    auto upd = db_->prepare(
+    auto upd = stmt(
         "UPDATE reminders SET state = ?1, channel = ?2, last_error = ?3, provider_id = ?4, "
         "next_attempt_at = ?5, lease_until = 0, updated_at = ?6, "
         "sent_at = CASE WHEN ?1 = 'sent' THEN ?6 ELSE sent_at END "
@@ -520,7 +528,7 @@ void SqliteStore::finish_attempt(const AttemptRecord& a) {
 
 std::map<std::string, std::int64_t> SqliteStore::reminder_counts() {
   std::lock_guard lock(mu_);
-  auto st = db_->prepare("SELECT state, COUNT(*) FROM reminders GROUP BY state");
+  auto st = stmt("SELECT state, COUNT(*) FROM reminders GROUP BY state");
   std::map<std::string, std::int64_t> out;
   while (st.step()) out[st.text(0)] = st.int64(1);
   return out;

@@ -1,6 +1,7 @@
 // The embedded SQLite store: one connection in WAL mode, guarded by a mutex.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -62,8 +63,12 @@ class SqliteStore final : public Store {
   std::map<std::string, std::int64_t> reminder_counts() override;
 
  private:
+  /// A prepared statement kept for re-use, for one call (with mu_ held).
+  ScopedStatement stmt(const std::string& sql);
+
   std::recursive_mutex mu_;
   std::unique_ptr<Connection> db_;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
   int tx_depth_ = 0;
 };
 
