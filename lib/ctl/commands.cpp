@@ -12,7 +12,6 @@
 #include "core/clock.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "ingest/order_reader.hpp"
-#include "ingest/pack_size.hpp"
 #include "model/backtest.hpp"
 #include "notify/channel.hpp"
 #include "notify/consent.hpp"
@@ -200,15 +199,11 @@ std::function<int()> setup_backtest(CLI::App& app, Globals& g) {
           [&](core::OrderLine&& l) {
             const int idx = mapper.map(l.category, l.subcategory);
             if (idx < 0 || (only >= 0 && idx != only)) return;
-            auto size = ingest::parse_pack_size(l.pack_size);
-            if (!size) size = ingest::find_pack_size_in_text(l.subcategory);
             Line line;
-            line.event = model::BacktestEvent{std::move(l.user_id), idx, l.ordered_at, 0};
+            line.size = plan::line_pack_size(l);
+            if (line.size) sizes[static_cast<std::size_t>(idx)].push_back(*line.size);
             line.quantity = l.quantity;
-            if (size) {
-              line.size = model::PackSize{size->value, static_cast<model::SizeUnit>(size->unit)};
-              sizes[static_cast<std::size_t>(idx)].push_back(*line.size);
-            }
+            line.event = model::BacktestEvent{std::move(l.user_id), idx, l.ordered_at, 0};
             lines.push_back(std::move(line));
           },
           nullptr);

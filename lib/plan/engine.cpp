@@ -47,6 +47,13 @@ std::shared_ptr<spdlog::logger> logger() {
 
 }  // namespace
 
+std::optional<model::PackSize> line_pack_size(const core::OrderLine& line) {
+  auto size = ingest::parse_pack_size(line.pack_size);
+  if (!size) size = ingest::find_pack_size_in_text(line.subcategory);
+  if (!size) return std::nullopt;
+  return to_model_size(size->value, std::string(ingest::unit_name(size->unit)));
+}
+
 std::string reminder_key(const std::string& user_id, const std::string& category,
                          const std::string& kind, EpochSeconds based_on) {
   const std::string material =
@@ -111,12 +118,9 @@ IngestSummary Engine::ingest(const std::vector<core::OrderLine>& lines, bool pla
     const int idx = s.mapper->map(l.category, l.subcategory);
     if (idx >= 0) {
       r.periodic = s.config->categories[static_cast<std::size_t>(idx)].slug;
-      // The pack size field, else a size named in the product name ("…, 46 oz, 24 loads").
-      auto size = ingest::parse_pack_size(l.pack_size);
-      if (!size) size = ingest::find_pack_size_in_text(l.subcategory);
-      if (size) {
+      if (const auto size = line_pack_size(l)) {
         r.pack_value = size->value;
-        r.pack_unit = std::string(ingest::unit_name(size->unit));
+        r.pack_unit = unit_name(size->unit);
       }
     }
     records.push_back(std::move(r));

@@ -110,6 +110,10 @@ class Engine {
       std::make_shared<const std::map<std::string, CategoryModel>>();
 };
 
+/// The pack size of a line: its pack_size field, else a size named in the product name
+/// ("…, 46 oz, 24 loads"); nullopt when neither parses.
+std::optional<model::PackSize> line_pack_size(const core::OrderLine& line);
+
 /// The stable idempotency key of a reminder: a hash of what it is about.
 std::string reminder_key(const std::string& user_id, const std::string& category,
                          const std::string& kind, core::EpochSeconds based_on);
