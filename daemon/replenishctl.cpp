@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   using namespace replenish;
   CLI::App app{
       "replenishctl — inspect and edit the replenish schedule, import history, "
-      "backtest predictions"};
+      "backtest predictions",
+      "replenishctl"};  // a fixed name: usage lines never show the install path
   app.set_version_flag("--version", std::string("replenishctl ") + REPLENISH_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the subcommand
@@ -36,11 +37,13 @@ int main(int argc, char** argv) {
   app.add_flag("--json", globals.json, "print JSON for scripts instead of tables");
 
   std::function<int()> run;
-  for (const auto& cmd : ctl::commands()) {
-    auto* sub = app.add_subcommand(cmd.name, cmd.synopsis);
-    sub->footer("Example: " + cmd.example);
-    auto handler = cmd.setup(*sub, globals);
-    sub->callback([&run, handler] { run = handler; });
+  for (const auto* table : {&ctl::commands(), &ctl::ops_commands()}) {
+    for (const auto& cmd : *table) {
+      auto* sub = app.add_subcommand(cmd.name, cmd.synopsis);
+      sub->footer("Example: " + cmd.example);
+      auto handler = cmd.setup(*sub, globals);
+      sub->callback([&run, handler] { run = handler; });
+    }
   }
   try {
     app.parse(argc, argv);
@@ -54,6 +57,9 @@ int main(int argc, char** argv) {
   } catch (const ctl::Unreachable& e) {
     std::cerr << "replenishctl: " << e.what() << "\n";
     return 3;
+  } catch (const CLI::Error& e) {  // a usage error found after parsing (a bad value)
+    std::cerr << "replenishctl: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "replenishctl: " << e.what() << "\n";
     return 1;

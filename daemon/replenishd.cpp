@@ -19,7 +19,9 @@ int check_config(const std::string& path, const notify::ChannelRegistry& registr
   try {
     auto cfg = std::make_shared<const config::Config>(config::load_config(path));
     notify::InMemoryConsentLedger ledger;  // a check spends no consent
-    dispatch::make_runtime(cfg, registry, &ledger);
+    const auto runtime = dispatch::make_runtime(cfg, registry, &ledger);
+    for (const auto& w : runtime->warnings)
+      std::cerr << path << ": warning: " << w.to_string() << "\n";
     std::cout << path << ": ok (" << cfg->categories.size() << " categories, "
               << cfg->channels.size() << " channels)\n";
     return 0;
@@ -34,7 +36,8 @@ int check_config(const std::string& path, const notify::ChannelRegistry& registr
 int main(int argc, char** argv) {
   CLI::App app{
       "replenishd — learns each customer's repurchase cycle and sends a reminder "
-      "just before they run out"};
+      "just before they run out",
+      "replenishd"};
   app.set_version_flag("--version", std::string("replenishd ") + REPLENISH_VERSION);
   api::ServiceOptions options;
   options.config_path = "/etc/replenish/replenishd.yaml";
@@ -51,7 +54,7 @@ int main(int argc, char** argv) {
 
   try {
     auto config = std::make_shared<const config::Config>(config::load_config(options.config_path));
-    api::setup_logging(config->logging.level);
+    api::setup_logging(config->logging.level, config->logging.format);
     api::Service service(options, config, registry);
     service.start();
     service.run();

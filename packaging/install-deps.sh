@@ -9,6 +9,9 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev doctest-dev nlohmann-json3-dev
   libcli11-dev libhowardhinnant-date-dev libkainjow-mustache-dev
   libsystemd-dev libssl-dev zlib1g-dev clang-format
+  dpkg-dev fakeroot file debootstrap
+  clang libclang-rt-14-dev
+  wrk hyperfine time curl  # bench/run
 )
 
 missing=()

@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string_view>
 
 #include "api/problem.hpp"
 #include "core/hash.hpp"
+#include "dispatch/views.hpp"
 #include "ingest/json_orders.hpp"
 #include "notify/channels/wechat_template.hpp"
 #include "plan/views.hpp"
@@ -39,6 +42,8 @@ const char* scope_name(Scope s) {
   return "none";
 }
 
+}  // namespace
+
 int int_param(const httplib::Request& req, const std::string& name, int fallback, int min,
               int max) {
   if (!req.has_param(name)) return fallback;
@@ -54,6 +59,24 @@ int int_param(const httplib::Request& req, const std::string& name, int fallback
   }
 }
 
+namespace {
+
+/// Why a request body is not declared as JSON ("application/json", parameters such as charset
+/// allowed, ASCII case-insensitive), or nullopt when it is.
+std::optional<std::string> not_json_body(const httplib::Request& req) {
+  const std::string type = req.get_header_value("Content-Type");
+  if (type.empty()) return std::string("send the body as Content-Type: application/json");
+  std::string_view media = std::string_view(type).substr(0, type.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  bool same = media.size() == kJson.size();
+  for (std::size_t i = 0; same && i < media.size(); ++i) {
+    same = std::tolower(static_cast<unsigned char>(media[i])) == kJson[i];
+  }
+  if (same) return std::nullopt;
+  return "send the body as Content-Type: application/json, not '" + ingest::printable(type) + "'";
+}
+
 }  // namespace
 
 bool token_allows(const config::TokenConfig& token, Scope needed) {
@@ -67,6 +90,9 @@ Server::Server(Services services, std::shared_ptr<const config::Config> config)
   http_.set_tcp_nodelay(true);
   http_.set_payload_max_length(sc.max_body_bytes);
   http_.set_keep_alive_timeout(5);
+  // cpp-httplib closes a keep-alive connection after 5 requests unless told otherwise: clients
+  // would reconnect (and queue for a worker thread) every few requests.
+  http_.set_keep_alive_max_count(1000);
   http_.set_read_timeout(10, 0);
   http_.set_write_timeout(10, 0);
   const int threads = sc.threads;
@@ -114,22 +140,33 @@ void Server::routes() {
   });
   using R = const httplib::Request&;
   using W = httplib::Response&;
-  http_.Post("/v1/orders", guarded(Scope::kIngest, [this](R q, W s) { post_orders(q, s); }));
+  // Routes with a body take it through with_body(), which holds it to server.max_body_bytes.
+  http_.Post("/v1/orders",
+             with_body(guarded(Scope::kIngest, [this](R q, W s) { post_orders(q, s); })));
   http_.Get("/v1/status", guarded(Scope::kRead, [this](R q, W s) { get_status(q, s); }));
   http_.Get("/v1/schedule", guarded(Scope::kRead, [this](R q, W s) { get_schedule(q, s); }));
   http_.Get(R"(/v1/users/([^/]+))", guarded(Scope::kRead, [this](R q, W s) { get_user(q, s); }));
-  http_.Put(R"(/v1/users/([^/]+))", guarded(Scope::kIngest, [this](R q, W s) { put_user(q, s); }));
+  http_.Put(R"(/v1/users/([^/]+))",
+            with_body(guarded(Scope::kIngest, [this](R q, W s) { put_user(q, s); })));
   http_.Post(R"(/v1/users/([^/]+)/consents)",
-             guarded(Scope::kIngest, [this](R q, W s) { post_consents(q, s); }));
+             with_body(guarded(Scope::kIngest, [this](R q, W s) { post_consents(q, s); })));
   http_.Get(R"(/v1/reminders/(\d+))",
             guarded(Scope::kRead, [this](R q, W s) { get_reminder(q, s); }));
   http_.Post(R"(/v1/reminders/(\d+)/cancel)",
-             guarded(Scope::kAdmin, [this](R q, W s) { cancel_reminder(q, s); }));
+             with_body(guarded(Scope::kAdmin, [this](R q, W s) { cancel_reminder(q, s); })));
   http_.Post("/v1/events/wechat",
-             guarded(Scope::kIngest, [this](R q, W s) { post_wechat_event(q, s); }));
+             with_body(guarded(Scope::kIngest, [this](R q, W s) { post_wechat_event(q, s); })));
   http_.Post("/v1/admin/priors/refresh",
-             guarded(Scope::kAdmin, [this](R q, W s) { post_refresh_priors(q, s); }));
-  http_.Post("/v1/admin/clock", guarded(Scope::kAdmin, [this](R q, W s) { post_clock(q, s); }));
+             with_body(guarded(Scope::kAdmin, [this](R q, W s) { post_refresh_priors(q, s); })));
+  http_.Post("/v1/admin/clock",
+             with_body(guarded(Scope::kAdmin, [this](R q, W s) { post_clock(q, s); })));
+  http_.Post("/v1/events/coupon",
+             with_body(guarded(Scope::kIngest, [this](R q, W s) { post_coupon_event(q, s); })));
+  http_.Post(R"(/v1/users/([^/]+)/opt-out)",
+             with_body(guarded(Scope::kIngest, [this](R q, W s) { post_opt_out(q, s); })));
+  http_.Get("/v1/stats", guarded(Scope::kRead, [this](R q, W s) { get_stats(q, s); }));
+  admin_routes();
+  dispatch_routes();
 }
 
 Server::Handler Server::guarded(Scope scope, Handler handler) {
@@ -167,6 +204,40 @@ Server::Handler Server::guarded(Scope scope, Handler handler) {
   };
 }
 
+httplib::Server::HandlerWithContentReader Server::with_body(Handler handler) {
+  // Each read is at most a few KB, so a body is never held much past the limit. Past 16 times
+  // the limit the connection is cut instead of reading on.
+  constexpr std::size_t kDrainFactor = 16;
+  return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res,
+                                              const httplib::ContentReader& content) {
+    const std::size_t limit = config()->server.max_body_bytes;
+    std::string body;
+    std::size_t total = 0;
+    const bool read = content([&](const char* data, std::size_t size) {
+      total += size;
+      if (total <= limit) {
+        body.append(data, size);
+        return true;
+      }
+      std::string().swap(body);  // too long: read on to the end, keeping nothing
+      return total <= limit * kDrainFactor;
+    });
+    if (total > limit || res.status == 413) {
+      problem(res, 413, "Payload Too Large", "the request body exceeds server.max_body_bytes");
+      return;
+    }
+    if (!read) {
+      problem(res, 400, "Bad Request", "the request body could not be read");
+      return;
+    }
+    // The handler sees the body as usual. `matches` still points into req.path, which outlives
+    // the call.
+    httplib::Request with = req;
+    with.body = std::move(body);
+    handler(with, res);
+  };
+}
+
 std::shared_ptr<const config::Config> Server::config() const {
   std::lock_guard lock(mu_);
   return config_;
@@ -200,6 +271,10 @@ void Server::stop() {
 }
 
 void Server::post_orders(const httplib::Request& req, httplib::Response& res) {
+  if (const auto why = not_json_body(req)) {
+    problem(res, 415, "Unsupported Media Type", *why);
+    return;
+  }
   auto parsed = ingest::parse_orders_json(req.body);
   if (parsed.errors.size() == 1 && parsed.errors[0].index < 0) {
     problem(res, 400, "Bad Request", parsed.errors[0].reason);
@@ -212,17 +287,19 @@ void Server::post_orders(const httplib::Request& req, httplib::Response& res) {
             {{"errors", errors}});
     return;
   }
-  const auto summary = services_.engine->ingest(parsed.lines);
+  const std::size_t valid = parsed.lines.size();
+  const auto summary = services_.ingest ? services_.ingest->submit(std::move(parsed.lines))
+                                        : services_.engine->ingest(parsed.lines);
   for (const auto& [index, reason] : summary.conflict_rows) {
     errors.push_back({{"index", index}, {"reason", reason}});
   }
   logger()->info(
       "event=orders_ingested received={} stored={} duplicates={} rejected={} planned={} "
       "cancelled={}",
-      parsed.lines.size() + parsed.errors.size(), summary.stored, summary.duplicates,
-      parsed.errors.size(), summary.planned, summary.cancelled);
+      valid + parsed.errors.size(), summary.stored, summary.duplicates, parsed.errors.size(),
+      summary.planned, summary.cancelled);
   json_response(res, 200,
-                {{"received", parsed.lines.size() + parsed.errors.size()},
+                {{"received", valid + parsed.errors.size()},
                  {"stored", summary.stored},
                  {"duplicates", summary.duplicates},
                  {"conflicts", summary.conflicts},
@@ -267,13 +344,12 @@ void Server::get_user(const httplib::Request& req, httplib::Response& res) {
 
 void Server::get_reminder(const httplib::Request& req, httplib::Response& res) {
   const auto cfg = config();
-  const auto r = services_.store->reminder(std::stoll(req.matches[1]));
-  if (!r) {
+  auto j = dispatch::reminder_detail(*services_.store, std::stoll(req.matches[1]),
+                                     core::TimeZone::locate(cfg->merchant.timezone));
+  if (j.is_null()) {
     problem(res, 404, "Not Found", "no reminder " + std::string(req.matches[1]));
     return;
   }
-  auto j = plan::reminder_json(*r, core::TimeZone::locate(cfg->merchant.timezone));
-  j["payload"] = json::parse(r->payload, nullptr, false);
   json_response(res, 200, j);
 }
 

@@ -13,7 +13,12 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "plan/engine.hpp"
+#include "plan/ingest_queue.hpp"
 #include "store/store.hpp"
+
+namespace replenish::dispatch {
+class Dispatcher;
+}
 
 namespace replenish::api {
 
@@ -26,6 +31,10 @@ struct Services {
   core::Clock* clock = nullptr;
   /// Called after the simulated clock was moved (wakes the dispatcher).
   std::function<void()> on_clock_moved;
+  /// Group commit of POST /v1/orders; without it each request is its own transaction.
+  plan::IngestQueue* ingest = nullptr;
+  /// The live dispatcher (channel tests); nullptr = those routes answer 503.
+  dispatch::Dispatcher* dispatcher = nullptr;
 };
 
 class Server {
@@ -48,6 +57,10 @@ class Server {
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
   void routes();
   Handler guarded(Scope scope, Handler handler);
+  /// `handler` with the body read here and held to server.max_body_bytes, chunked bodies too
+  /// (cpp-httplib 0.11 checks only a Content-Length): a longer body is 413. Every route that
+  /// takes a body goes through it.
+  httplib::Server::HandlerWithContentReader with_body(Handler handler);
   std::shared_ptr<const config::Config> config() const;
 
   void post_orders(const httplib::Request& req, httplib::Response& res);
@@ -61,6 +74,19 @@ class Server {
   void post_consents(const httplib::Request& req, httplib::Response& res);
   void post_wechat_event(const httplib::Request& req, httplib::Response& res);
   void post_refresh_priors(const httplib::Request& req, httplib::Response& res);
+  void post_coupon_event(const httplib::Request& req, httplib::Response& res);  // routes_coupon
+  void post_opt_out(const httplib::Request& req, httplib::Response& res);       // routes_campaign
+  void get_stats(const httplib::Request& req, httplib::Response& res);          // routes_campaign
+
+  // Operations (routes_admin.cpp).
+  void admin_routes();
+  void list_reminders(const httplib::Request& req, httplib::Response& res);
+  void snooze_reminder(const httplib::Request& req, httplib::Response& res);
+  void resend_reminder(const httplib::Request& req, httplib::Response& res);
+  void erase_user(const httplib::Request& req, httplib::Response& res);
+  void get_metrics(const httplib::Request& req, httplib::Response& res);
+  /// Dead letters and channel tests (routes_dispatch.cpp).
+  void dispatch_routes();
 
   Services services_;
   httplib::Server http_;
@@ -71,5 +97,12 @@ class Server {
 
 /// The scope a token grants for `needed`; admin implies every scope.
 bool token_allows(const config::TokenConfig& token, Scope needed);
+
+/// How logs and the audit table name a user without naming them: "sha256:" and 16 hex digits.
+std::string user_hash(const std::string& user_id);
+
+/// An integer query parameter in [min, max]; `fallback` when absent. Throws
+/// std::invalid_argument (a 400) otherwise.
+int int_param(const httplib::Request& req, const std::string& name, int fallback, int min, int max);
 
 }  // namespace replenish::api

@@ -7,7 +7,9 @@
 #include <boost/asio/post.hpp>
 #include <fstream>
 
+#include "api/log_format.hpp"
 #include "dispatch/consents.hpp"
+#include "plan/retention.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace replenish::api {
@@ -23,18 +25,19 @@ std::shared_ptr<spdlog::logger> logger() {
 
 }  // namespace
 
-void setup_logging(const std::string& level) {
+void setup_logging(const std::string& level, const std::string& format) {
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   const auto lvl = spdlog::level::from_str(level);
   for (const char* name :
        {"replenishd", "api", "plan", "dispatch", "notify", "store", "ingest", "model"}) {
     if (spdlog::get(name)) {
       spdlog::get(name)->set_level(lvl);
+      spdlog::get(name)->set_formatter(make_log_formatter(format));
       continue;
     }
     auto l = std::make_shared<spdlog::logger>(name, sink);
     l->set_level(lvl);
-    l->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %-10n %v");
+    l->set_formatter(make_log_formatter(format));
     spdlog::register_logger(l);
   }
   spdlog::set_default_logger(spdlog::get("replenishd"));
@@ -50,12 +53,14 @@ Service::Service(ServiceOptions options, std::shared_ptr<const config::Config> c
     : options_(std::move(options)),
       config_(std::move(config)),
       registry_(registry),
-      signals_(io_),
+      signals_(signal_io_),
       tick_timer_(io_),
       watchdog_timer_(io_),
       prior_timer_(io_) {}
 
 Service::~Service() {
+  signal_io_.stop();
+  if (signal_thread_.joinable()) signal_thread_.join();
   if (server_) server_->stop();
   if (server_thread_.joinable()) server_thread_.join();
 }
@@ -69,13 +74,17 @@ void Service::start() {
   engine_ = std::make_unique<plan::Engine>(config_, *store_, *clock_);
   engine_->load_priors();
   if (store_->priors().empty() && store_->order_count() > 0) refresh_priors();
-  dispatcher_ = std::make_unique<dispatch::Dispatcher>(*store_, *clock_,
-                                                       dispatch::make_runtime(config_, registry_));
+  auto runtime = dispatch::make_runtime(config_, registry_);
+  log_warnings(*runtime);
+  dispatcher_ = std::make_unique<dispatch::Dispatcher>(*store_, *clock_, std::move(runtime));
 
   Services services;
   services.engine = engine_.get();
   services.store = store_.get();
   services.clock = clock_.get();
+  ingest_ = std::make_unique<plan::IngestQueue>(*engine_, *store_);
+  services.ingest = ingest_.get();
+  services.dispatcher = dispatcher_.get();
   services.on_clock_moved = [this] {
     boost::asio::post(io_, [this] { schedule_tick(std::chrono::milliseconds(0)); });
   };
@@ -107,11 +116,12 @@ void Service::arm_signals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      reload();
+      boost::asio::post(io_, [this] { reload(); });
       arm_signals();
       return;
     }
     logger()->info("event=shutdown signal={}", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop_requested_ = true;  // seen by a tick that is already due: it claims nothing more
     stop();
   });
 }
@@ -121,13 +131,17 @@ void Service::run() {
   signals_.add(SIGINT);
   signals_.add(SIGHUP);
   arm_signals();
+  signal_thread_ = std::thread([this] { signal_io_.run(); });
   schedule_tick(std::chrono::milliseconds(0));
   schedule_prior_refresh();
+  schedule_retention();
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
     pet_watchdog(std::chrono::microseconds(watchdog_usec / 2));
   }
   io_.run();
+  signal_io_.stop();
+  signal_thread_.join();
   // Drained: the tick in progress finished before the signal handler ran; leases of anything
   // claimed but not finished would expire and return to 'planned'.
   if (server_) server_->stop();
@@ -136,26 +150,30 @@ void Service::run() {
 }
 
 void Service::stop() {
-  boost::asio::post(io_, [this] {
-    if (stopping_) return;
-    stopping_ = true;
-    sd_notify(0, "STOPPING=1");
-    server_->set_ready(false);
-    server_->stop();
-    tick_timer_.cancel();
-    watchdog_timer_.cancel();
-    prior_timer_.cancel();
-    signals_.cancel();
-  });
+  boost::asio::post(io_, [this] { begin_shutdown(); });
+}
+
+void Service::begin_shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  sd_notify(0, "STOPPING=1");
+  server_->set_ready(false);
+  server_->stop();
+  tick_timer_.cancel();
+  watchdog_timer_.cancel();
+  prior_timer_.cancel();
+  retention_timer_.cancel();
 }
 
 bool Service::reload() {
   try {
     auto fresh = std::make_shared<const config::Config>(config::load_config(options_.config_path));
     auto runtime = dispatch::make_runtime(fresh, registry_, consents_.get());
+    log_warnings(*runtime);
     engine_->set_config(fresh);
     dispatcher_->set_runtime(runtime);
     server_->set_config(fresh);
+    setup_logging(fresh->logging.level, fresh->logging.format);
     config_ = fresh;
     logger()->info("event=config_reloaded path={}", options_.config_path);
     return true;
@@ -208,8 +226,49 @@ void Service::schedule_tick(std::chrono::milliseconds delay) {
   });
 }
 
+void Service::schedule_retention() {
+  if (stopping_) return;
+  retention_timer_.expires_after(std::chrono::seconds(config_->retention.interval_seconds));
+  retention_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    try {
+      plan::apply_retention(*store_, config_->retention, clock_->now(), false);
+    } catch (const std::exception& e) {
+      logger()->error("event=retention_failed reason=\"{}\"", e.what());
+    }
+    schedule_retention();
+  });
+}
+
+void Service::log_warnings(const dispatch::Runtime& runtime) {
+  for (const auto& w : runtime.warnings) {
+    logger()->warn("event=config_warning path={} reason=\"{}\"", w.path, w.message);
+  }
+}
+
+void Service::sweep() {
+  // Follow-ups and win-backs come due with time alone: look for them every plan.sweep_seconds
+  // of the clock's time (a simulated clock moved by hand sweeps at once).
+  const auto now = clock_->now();
+  if (last_sweep_ != 0 && now >= last_sweep_ && now - last_sweep_ < config_->plan.sweep_seconds) {
+    return;
+  }
+  last_sweep_ = now;
+  try {
+    const auto s = engine_->sweep();
+    if (s.follow_ups + s.lapsed > 0) {
+      logger()->info("event=sweep follow_ups={} lapsed={} win_backs={}", s.follow_ups, s.lapsed,
+                     s.win_backs);
+    }
+  } catch (const std::exception& e) {
+    logger()->error("event=sweep_failed reason=\"{}\"", e.what());
+  }
+}
+
 void Service::on_tick() {
+  if (stopping_ || stop_requested_) return;
   dispatch::TickResult r;
+  sweep();
   try {
     r = dispatcher_->tick();
   } catch (const std::exception& e) {

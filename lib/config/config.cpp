@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -50,6 +51,7 @@ void read_server(Reader r, ServerConfig& out, const std::string& base_dir) {
   out.max_body_bytes = static_cast<std::size_t>(
       r.get_int("max_body_bytes", static_cast<std::int64_t>(out.max_body_bytes), 1024,
                 std::int64_t{1} << 31));
+  out.metrics_public = r.get_bool("metrics_public", out.metrics_public);
   static const std::set<std::string> kScopes{"ingest", "read", "admin"};
   for (auto& t : r.items("tokens")) {
     TokenConfig token;
@@ -107,6 +109,31 @@ void read_clock(Reader r, ClockConfig& out) {
   r.finish();
 }
 
+constexpr std::size_t kMaxPatternBytes = 4096;
+constexpr int kMaxPatternDepth = 64;
+
+/// Deepest nesting of ( ) groups in a regular expression, escapes and [...] classes skipped.
+int group_depth(std::string_view pattern) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == '(') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ')' && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 void read_match(Reader m, CategoryMatch& match) {
   match.categories = m.get_strings("category");
   match.subcategories = m.get_strings("subcategory");
@@ -115,6 +142,16 @@ void read_match(Reader m, CategoryMatch& match) {
   for (const char* key : {"include", "exclude"}) {
     const std::string& pattern = std::string(key) == "include" ? match.include : match.exclude;
     if (pattern.empty()) continue;
+    // std::regex compiles and matches by recursion: a very long or deeply nested pattern would
+    // overflow the stack instead of failing.
+    if (pattern.size() > kMaxPatternBytes) {
+      m.error(key, fmt::format("pattern longer than {} bytes", kMaxPatternBytes));
+      continue;
+    }
+    if (group_depth(pattern) > kMaxPatternDepth) {
+      m.error(key, fmt::format("pattern nests groups deeper than {} levels", kMaxPatternDepth));
+      continue;
+    }
     try {
       std::regex re(pattern, std::regex::ECMAScript | std::regex::icase);
     } catch (const std::regex_error& e) {
@@ -210,21 +247,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     if (!kLevels.count(cfg.logging.level)) {
       l.error("level", "must be one of trace, debug, info, warn, error");
     }
-    l.finish();
-  }
-  {
-    Reader p = root.child("plan");
-    const std::string send_time = p.get_string("send_time", "10:00");
-    int h = -1, m = -1;
-    char colon = 0;
-    std::istringstream in(send_time);
-    if (!(in >> h >> colon >> m) || colon != ':' || h < 0 || h > 23 || m < 0 || m > 59) {
-      p.error("send_time", "expected HH:MM in the merchant's time zone, got '" + send_time + "'");
-    } else {
-      cfg.plan.send_hour = h;
-      cfg.plan.send_minute = m;
+    cfg.logging.format = l.get_string("format", cfg.logging.format);
+    if (cfg.logging.format != "text" && cfg.logging.format != "json") {
+      l.error("format", "must be text or json");
     }
-    p.finish();
+    l.finish();
   }
   {
     Reader d = root.child("dispatch");
@@ -238,6 +265,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
         static_cast<int>(d.get_int("backoff_initial_seconds", o.backoff_initial_seconds, 1, 86400));
     o.backoff_max_seconds =
         static_cast<int>(d.get_int("backoff_max_seconds", o.backoff_max_seconds, 1, 7 * 86400));
+    o.commit_interval_ms =
+        static_cast<int>(d.get_int("commit_interval_ms", o.commit_interval_ms, 1, 1000));
+    o.commit_max = static_cast<int>(d.get_int("commit_max", o.commit_max, 1, 10000));
     d.finish();
   }
   {
@@ -248,6 +278,17 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     o.prior_refresh_seconds = static_cast<int>(
         m.get_int("prior_refresh_seconds", o.prior_refresh_seconds, 10, 7 * 86400));
     m.finish();
+  }
+  {
+    Reader r = root.child("retention");
+    auto& o = cfg.retention;
+    o.attempts_days = static_cast<int>(r.get_int("attempts_days", o.attempts_days, 0, 36500));
+    o.orders_days = static_cast<int>(r.get_int("orders_days", o.orders_days, 0, 36500));
+    o.keep_lines_per_pair =
+        static_cast<int>(r.get_int("keep_lines_per_pair", o.keep_lines_per_pair, 2, 100000));
+    o.interval_seconds =
+        static_cast<int>(r.get_int("interval_seconds", o.interval_seconds, 1, 30 * 86400));
+    r.finish();
   }
   read_categories(root, cfg);
   if (cfg.categories.empty()) root.error("categories", "needs at least one periodic category");
@@ -280,6 +321,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     }
   }
   for (const auto& [name, text] : root.get_string_map("templates")) cfg.templates[name] = text;
+  read_coupons(root.child("coupons"), cfg.coupons, base_dir);
+  read_campaign_config(root, cfg);
   root.finish();
 
   if (!issues.empty()) throw ConfigError(std::move(issues));

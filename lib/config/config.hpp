@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "config/campaign_config.hpp"
+#include "config/coupons.hpp"
 #include "config/reader.hpp"
 #include "core/types.hpp"
 
@@ -24,9 +26,10 @@ struct TokenConfig {
 struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8470;
-  int threads = 16;
+  int threads = 64;  ///< one per keep-alive connection: a connection holds its thread
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   std::vector<TokenConfig> tokens;
+  bool metrics_public = false;  ///< GET /metrics without a token
 };
 
 struct StoreConfig {
@@ -46,6 +49,8 @@ struct MerchantConfig {
 
 struct LoggingConfig {
   std::string level = "info";  ///< trace, debug, info, warn, error
+  /// text | json (one JSON object per line)
+  std::string format = "text";
 };
 
 /// One way a raw order line maps into a periodic category. All given conditions must hold:
@@ -77,8 +82,14 @@ struct ChannelSpec {
 };
 
 struct PlanConfig {
-  int send_hour = 10;  ///< local hour of day reminders are due (merchant time zone)
+  int send_hour = 10;  ///< local hour of day reminders are due (the user's time zone)
   int send_minute = 0;
+  TimeWindow send_window{10 * 60, 20 * 60};  ///< messages go out only inside it (empty: any time)
+  TimeWindow quiet_hours{21 * 60 + 30, 8 * 60 + 30};  ///< and never inside this
+  int follow_up_days = 7;                             ///< 0 = no follow-up
+  int merge_window_hours = 48;  ///< a user's reminders due this close together: one message
+  int attribution_days = 14;    ///< an order this soon after a reminder counts as its conversion
+  int sweep_seconds = 300;      ///< how often follow-ups and win-backs are looked for
 };
 
 struct DispatchConfig {
@@ -89,12 +100,23 @@ struct DispatchConfig {
   int max_attempts = 6;
   int backoff_initial_seconds = 60;
   int backoff_max_seconds = 6 * 3600;
+  /// Outcomes are committed in groups: every commit_interval_ms, or as soon as commit_max wait.
+  int commit_interval_ms = 5;
+  int commit_max = 100;
 };
 
 struct ModelConfig {
   double interval_level = 0.8;
   int min_population = 20;  ///< users with intervals needed before a learned prior is used
   int prior_refresh_seconds = 3600;
+};
+
+/// What old data is deleted, and how often (0 days = keep forever).
+struct RetentionConfig {
+  int attempts_days = 0;         ///< attempts of finished reminders older than this
+  int orders_days = 0;           ///< order lines older than this, beyond what the model needs
+  int keep_lines_per_pair = 20;  ///< newest lines each (user, category) keeps at any age
+  int interval_seconds = 86400;  ///< how often the daemon applies it
 };
 
 struct Config {
@@ -108,10 +130,18 @@ struct Config {
   PlanConfig plan;
   DispatchConfig dispatch;
   ModelConfig model;
+  RetentionConfig retention;
   std::vector<CategoryConfig> categories;
   std::vector<ChannelSpec> channels;
   std::vector<std::string> default_channels;     ///< fallback order when a category names none
   std::map<std::string, std::string> templates;  ///< name → Mustache text
+  // Campaigns (campaign_config.hpp).
+  CapsConfig caps;
+  HoldoutConfig holdout;
+  SegmentsConfig segments;
+  PolicyConfig policy;
+  std::vector<CampaignConfig> campaigns;  ///< never empty after parsing: default_campaign()
+  CouponsConfig coupons;                  ///< config/coupons.hpp
 
   const CategoryConfig* category(const std::string& slug) const;
 };

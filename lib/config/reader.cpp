@@ -13,6 +13,9 @@ std::string Issue::to_string() const {
 }
 
 namespace {
+// A YAML key may itself be a list or a mapping ("{{a}}: 1" or "{{shop_name}}"); ours are names.
+constexpr const char* kNotAName = "a key must be a plain name, not a list or a mapping";
+
 std::string join_issues(const Issues& issues) {
   std::string text =
       fmt::format("configuration has {} error{}:", issues.size(), issues.size() == 1 ? "" : "s");
@@ -68,7 +71,9 @@ bool Reader::has(const std::string& key) const {
 std::vector<std::string> Reader::keys() const {
   std::vector<std::string> out;
   if (!node_.IsMap()) return out;
-  for (const auto& kv : node_) out.push_back(kv.first.as<std::string>());
+  for (const auto& kv : node_) {
+    if (kv.first.IsScalar()) out.push_back(kv.first.Scalar());  // finish() reports the others
+  }
   return out;
 }
 
@@ -187,7 +192,11 @@ std::vector<std::pair<std::string, std::string>> Reader::get_string_map(const st
     return out;
   }
   for (const auto& kv : n) {
-    const std::string name = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {
+      add_issue(key_path(key), kNotAName, kv.first);
+      continue;
+    }
+    const std::string name = kv.first.Scalar();
     if (!kv.second.IsScalar()) {
       add_issue(key_path(key) + "." + name, "expected a string", kv.second);
       continue;
@@ -226,7 +235,11 @@ std::vector<std::pair<std::string, Reader>> Reader::entries(const std::string& k
     return out;
   }
   for (const auto& kv : n) {
-    const std::string name = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {
+      add_issue(key_path(key), kNotAName, kv.first);
+      continue;
+    }
+    const std::string name = kv.first.Scalar();
     out.emplace_back(name, Reader(kv.second, key_path(key) + "." + name, *issues_));
   }
   return out;
@@ -235,7 +248,11 @@ std::vector<std::pair<std::string, Reader>> Reader::entries(const std::string& k
 void Reader::finish() {
   if (!node_.IsMap()) return;
   for (const auto& kv : node_) {
-    const std::string key = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {
+      add_issue(path_, kNotAName, kv.first);
+      continue;
+    }
+    const std::string key = kv.first.Scalar();
     if (!seen_->count(key)) add_issue(key_path(key), "unknown key", kv.first);
   }
 }

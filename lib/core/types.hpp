@@ -56,9 +56,9 @@ struct Reminder {
   std::int64_t id = 0;
   std::string key;  ///< stable idempotency key, sent to gateways
   std::string user_id;
-  std::string category;  ///< periodic category slug
-  std::string kind = "replenish";
-  EpochSeconds based_on = 0;  ///< time of the purchase the prediction is based on
+  std::string category;            ///< periodic category slug
+  std::string kind = "replenish";  ///< replenish (the first), follow_up or win_back
+  EpochSeconds based_on = 0;       ///< time of the purchase the prediction is based on
   EpochSeconds due_at = 0;
   ReminderState state = ReminderState::kPlanned;
   std::string channel;  ///< channel instance that sent (or will send) it
@@ -71,6 +71,18 @@ struct Reminder {
   std::string last_error;
   std::string provider_id;  ///< id the gateway gave the delivered message
   std::string receipt;      ///< delivery receipt reported later by the gateway, if any
+  // Campaigns (schemas/0005_campaigns.sql).
+  std::string campaign;           ///< campaign name
+  std::string segment;            ///< segment whose rule chose the template and coupon
+  std::string template_name;      ///< message template (per-channel variants resolved at send)
+  std::string coupon_rule;        ///< coupon rule to issue from at send time ("" = none)
+  bool held_out = false;          ///< control group: reaches 'held_out' instead of being sent
+  std::int64_t merged_into = 0;   ///< the reminder whose message listed this one (0 = none)
+  std::string coupon_code;        ///< the coupon the message carried
+  std::string coupon_note;        ///< why the message carried no coupon although a rule asked
+  EpochSeconds sent_at = 0;       ///< when it went out (0 = not sent)
+  EpochSeconds converted_at = 0;  ///< first order in the category in the attribution window
+  bool coupon_redeemed = false;   ///< that order (or a coupon event) used the coupon
 };
 
 }  // namespace replenish::core

@@ -10,6 +10,10 @@
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "ctl/campaign_commands.hpp"
+#include "ctl/coupon_commands.hpp"
+#include "ctl/dispatch_commands.hpp"
+#include "ctl/import_command.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "ingest/order_reader.hpp"
 #include "model/backtest.hpp"
@@ -58,13 +62,7 @@ json api_get(const Globals& g, const std::string& path) {
 }
 
 std::function<int()> setup_import(CLI::App& app, Globals& g) {
-  struct Opts {
-    std::vector<std::string> files;
-    std::string format = "auto";
-    int max_errors = 20;
-    bool strict = false;
-  };
-  auto o = std::make_shared<Opts>();
+  auto o = std::make_shared<ImportOptions>();
   app.add_option("files", o->files, "CSV or JSONL files, optionally .gz; - reads stdin")
       ->required();
   app.add_option("--format", o->format, "auto, csv or jsonl")
@@ -73,94 +71,18 @@ std::function<int()> setup_import(CLI::App& app, Globals& g) {
   app.add_option("--max-errors", o->max_errors, "rejected rows to print per file (all in --json)")
       ->capture_default_str();
   app.add_flag("--strict", o->strict, "exit 1 when any row was rejected");
+  auto* on = app.add_flag_function(
+      "--progress", [o](std::int64_t) { o->progress = ImportOptions::Progress::kOn; },
+      "progress and timings on stderr even when it is not a terminal");
+  app.add_flag_function(
+         "--no-progress", [o](std::int64_t) { o->progress = ImportOptions::Progress::kOff; },
+         "no progress on stderr (the default when stderr is not a terminal)")
+      ->excludes(on);
   return [o, &g] {
     auto cfg = std::make_shared<const config::Config>(load(g));
-    store::SqliteStore store(cfg->store.path);
-    auto clock = clock_for(*cfg);
-    plan::Engine engine(cfg, store, *clock);
-    const auto fmt_opt = o->format == "csv"     ? ingest::Format::kCsv
-                         : o->format == "jsonl" ? ingest::Format::kJsonl
-                                                : ingest::Format::kAuto;
-    plan::IngestSummary total;
-    std::set<plan::PairKey> touched;
-    json files = json::array();
-    std::int64_t rejected_total = 0;
-    constexpr std::size_t kBatch = 20000;
-    for (const auto& file : o->files) {
-      std::vector<core::OrderLine> batch;
-      json errors = json::array();
-      int printed = 0;
-      plan::IngestSummary file_sum;
-      auto flush = [&] {
-        auto s = engine.ingest(batch, false);
-        file_sum.stored += s.stored;
-        file_sum.duplicates += s.duplicates;
-        file_sum.conflicts += s.conflicts;
-        file_sum.periodic += s.periodic;
-        touched.insert(s.touched.begin(), s.touched.end());
-        batch.clear();
-      };
-      const auto stats = ingest::read_order_file(
-          file, fmt_opt,
-          [&](core::OrderLine&& line) {
-            batch.push_back(std::move(line));
-            if (batch.size() >= kBatch) flush();
-          },
-          [&](const ingest::RowError& e) {
-            errors.push_back({{"line", e.line_no}, {"reason", e.reason}});
-            if (!g.json && printed < o->max_errors) {
-              std::cerr << fmt::format("{}:{}: {}\n", file, e.line_no, e.reason);
-              ++printed;
-            }
-          });
-      flush();
-      rejected_total += stats.rejected;
-      if (!g.json && stats.rejected > printed) {
-        std::cerr << fmt::format("{}: … and {} more rejected row(s)\n", file,
-                                 stats.rejected - printed);
-      }
-      if (!g.json && !stats.unknown_columns.empty()) {
-        std::string cols;
-        for (const auto& c : stats.unknown_columns) cols += (cols.empty() ? "" : ", ") + c;
-        std::cerr << fmt::format("{}: ignored unknown column(s): {}\n", file, cols);
-      }
-      files.push_back({{"file", file},
-                       {"rows", stats.rows},
-                       {"stored", file_sum.stored},
-                       {"duplicates", file_sum.duplicates},
-                       {"conflicts", file_sum.conflicts},
-                       {"rejected", stats.rejected},
-                       {"periodic", file_sum.periodic},
-                       {"unknown_columns", stats.unknown_columns},
-                       {"errors", errors}});
-      if (!g.json) {
-        std::cout << fmt::format(
-            "{}: {} rows: {} stored, {} duplicate, {} conflicting, {} rejected ({} in periodic "
-            "categories)\n",
-            file, stats.rows, file_sum.stored, file_sum.duplicates, file_sum.conflicts,
-            stats.rejected, file_sum.periodic);
-      }
-      total.stored += file_sum.stored;
-    }
-    // Learn the categories' priors from everything stored, then plan with them.
-    engine.load_priors();
-    engine.refresh_priors();
-    engine.replan_pairs(touched, total);
-    if (g.json) {
-      std::cout << json{{"files", files},
-                        {"pairs_updated", total.pairs_updated},
-                        {"planned", total.planned},
-                        {"cancelled", total.cancelled},
-                        {"converted", total.converted}}
-                       .dump(2)
-                << "\n";
-    } else {
-      std::cout << fmt::format(
-          "updated {} (user, category) pair(s): {} reminder(s) planned, {} cancelled, {} "
-          "converted\n",
-          total.pairs_updated, total.planned, total.cancelled, total.converted);
-    }
-    return o->strict && rejected_total > 0 ? 1 : 0;
+    const auto clock = clock_for(*cfg);
+    o->json = g.json;
+    return run_import(*o, cfg, *clock);
   };
 }
 
@@ -313,7 +235,9 @@ std::function<int()> setup_config(CLI::App& app, Globals& g) {
     notify::ChannelRegistry registry;
     notify::register_builtin_channels(registry);
     notify::InMemoryConsentLedger ledger;  // a check spends no consent
-    dispatch::make_runtime(cfg, registry, &ledger);
+    const auto runtime = dispatch::make_runtime(cfg, registry, &ledger);
+    for (const auto& w : runtime->warnings)
+      std::cerr << path << ": warning: " << w.to_string() << "\n";
     std::cout << fmt::format("{}: ok ({} categories, {} channels)\n", path, cfg->categories.size(),
                              cfg->channels.size());
     return 0;
@@ -336,6 +260,23 @@ const std::vector<Command>& commands() {
        "replenishctl --config config/demo.yaml user u001", setup_user},
       {"config", "configuration tools", "replenishctl config check config/replenishd.yaml",
        setup_config},
+      {"coupon", "coupon tools: verify a locally generated code offline",
+       "replenishctl --config /etc/replenish/replenishd.yaml coupon verify "
+       "RP-7Y51RQMV5NR4DRFK-BDXXF6TC",
+       setup_coupon},
+      {"stats",
+       "campaign results per campaign, segment, category and channel: sent, converted, coupons "
+       "redeemed, uplift over the holdout group with a 95% confidence interval",
+       "replenishctl --config config/demo.yaml stats --since 2024-03-01 --until 2024-04-01",
+       setup_stats},
+      {"reminder", "one reminder and every attempt to deliver it",
+       "replenishctl --config config/demo.yaml reminder show 42", setup_reminder},
+      {"dlq", "dead letters: list, retry or drop reminders that could not be delivered",
+       "replenishctl --config config/demo.yaml dlq list", setup_dlq},
+      {"channel", "channel tools: send a test message through a configured channel",
+       "replenishctl --url http://127.0.0.1:8470 --token \"$T\" channel test shop_webhook "
+       "--user u001",
+       setup_channel},
   };
   return kCommands;
 }

@@ -34,5 +34,8 @@ struct Command {
 };
 
 const std::vector<Command>& commands();
+/// Operations commands (ops_commands.cpp): status, reminders, users, migrate, backup,
+/// retention.
+const std::vector<Command>& ops_commands();
 
 }  // namespace replenish::ctl

@@ -5,10 +5,17 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <latch>
+#include <set>
 
+#include "core/metrics.hpp"
+#include "dispatch/campaign_pass.hpp"
 #include "notify/channels/wechat_template.hpp"
+#include "plan/campaigns.hpp"
+#include "plan/engine.hpp"
+#include "plan/segments.hpp"
 
 namespace replenish::dispatch {
 namespace {
@@ -25,41 +32,95 @@ std::shared_ptr<spdlog::logger> logger() {
   return log;
 }
 
+/// A merged reminder whose message did not go out: back to wait for its own time, not charged
+/// an attempt.
+store::AttemptRecord released_record(const core::Reminder& m, EpochSeconds at,
+                                     const std::string& why) {
+  store::AttemptRecord back;
+  back.reminder_id = m.id;
+  back.at = at;
+  back.outcome = "released";
+  back.detail = why;
+  back.new_state = ReminderState::kPlanned;
+  back.next_attempt_at = std::max(at, m.due_at);
+  back.refund_attempt = true;
+  return back;
+}
+
 }  // namespace
 
 std::shared_ptr<const Runtime> make_runtime(std::shared_ptr<const config::Config> config,
                                             const notify::ChannelRegistry& registry,
-                                            notify::ConsentLedger* consents) {
+                                            notify::ConsentLedger* consents, notify::Pacer& pacer) {
   auto rt = std::make_shared<Runtime>();
   notify::ChannelContext ctx;  // wall-clock time for signatures, even on a simulated clock
   ctx.base_dir = config->base_dir;
   ctx.consents = consents;
-  rt->channels = registry.build(config->channels, ctx);
+  std::map<std::string, notify::ChannelLimits> limits;
+  rt->channels = registry.build(config->channels, ctx, &limits);
+  for (const auto& [name, limit] : limits) {
+    rt->limiters[name] = std::make_shared<notify::ChannelLimiter>(limit, pacer);
+  }
   rt->templates = std::make_shared<const notify::Templates>(
       notify::Templates::with_defaults(config->templates));
   rt->tz = core::TimeZone::locate(config->merchant.timezone);
+  auto check = plan::check_campaigns(*config, *rt->templates);
+  if (!check.errors.empty()) throw config::ConfigError(std::move(check.errors));
+  rt->warnings = std::move(check.warnings);
   rt->config = std::move(config);
   return rt;
+}
+
+Recipients Recipients::load(store::Store& store, const std::vector<core::Reminder>& batch) {
+  std::vector<std::string> ids;
+  ids.reserve(batch.size());
+  for (const auto& r : batch) ids.push_back(r.user_id);
+  return Recipients(store.users(ids), store.channel_optouts(ids));
+}
+
+const store::UserRecord* Recipients::user(const std::string& user_id) const {
+  const auto it = users_.find(user_id);
+  return it == users_.end() ? nullptr : &it->second;
+}
+
+bool Recipients::opted_out(const std::string& user_id, const std::string& channel) const {
+  std::lock_guard lock(mu_);
+  return optouts_.count({user_id, channel}) > 0 || optouts_.count({user_id, "*"}) > 0;
+}
+
+void Recipients::add_optout(const std::string& user_id, const std::string& channel) {
+  std::lock_guard lock(mu_);
+  optouts_.emplace(user_id, channel);
 }
 
 Dispatcher::Dispatcher(store::Store& store, const core::Clock& clock,
                        std::shared_ptr<const Runtime> runtime)
     : store_(store), clock_(clock) {
+  const auto& dc = runtime->config->dispatch;
+  writer_ =
+      std::make_unique<OutcomeWriter>(store_, std::chrono::milliseconds(dc.commit_interval_ms),
+                                      static_cast<std::size_t>(dc.commit_max));
   set_runtime(std::move(runtime));
 }
 
 Dispatcher::~Dispatcher() {
   if (pool_) pool_->join();
+  writer_.reset();  // commits what the last sends recorded
 }
 
 void Dispatcher::set_runtime(std::shared_ptr<const Runtime> runtime) {
   std::lock_guard lock(mu_);
-  const int wanted = runtime->config->dispatch.concurrency;
+  const auto& dc = runtime->config->dispatch;
+  const int wanted = dc.concurrency;
   if (!pool_ || wanted != pool_size_) {
     if (pool_) pool_->join();
     pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(wanted));
     pool_size_ = wanted;
   }
+  writer_->set_limits(std::chrono::milliseconds(dc.commit_interval_ms),
+                      static_cast<std::size_t>(dc.commit_max));
+  static const core::SystemClock wall;  // signs coupon service requests
+  issuer_ = std::make_shared<coupon::Issuer>(runtime->config, store_, wall);
   runtime_ = std::move(runtime);
 }
 
@@ -74,81 +135,140 @@ std::int64_t Dispatcher::backoff_seconds(const config::DispatchConfig& cfg, int 
   return std::min<std::int64_t>(static_cast<std::int64_t>(delay), cfg.backoff_max_seconds);
 }
 
+std::chrono::milliseconds Dispatcher::max_limit_wait(const config::DispatchConfig& cfg) {
+  return std::min<std::chrono::milliseconds>(std::chrono::seconds(5),
+                                             std::chrono::milliseconds(cfg.lease_seconds * 250));
+}
+
 TickResult Dispatcher::tick() {
-  const auto rt = runtime();
+  std::shared_ptr<const Runtime> rt;
+  std::shared_ptr<coupon::Issuer> issuer;
+  {
+    std::lock_guard lock(mu_);
+    rt = runtime_;
+    issuer = issuer_;
+  }
   const auto& dc = rt->config->dispatch;
   TickResult result;
-  const auto batch = store_.claim_due(clock_.now(), dc.batch, dc.lease_seconds);
+  // Whatever an earlier tick recorded is durable before anything can be claimed again.
+  writer_->flush();
+  const EpochSeconds now = clock_.now();
+  const auto batch = store_.claim_due(now, dc.batch, dc.lease_seconds);
   result.claimed = static_cast<int>(batch.size());
   if (batch.empty()) return result;
+  auto recipients = Recipients::load(store_, batch);
+  // Quiet hours, the send window, the cap and merging decide per user what goes out now.
+  const auto plans = plan_batch(store_, *rt->config, recipients, batch, now);
 
-  // Each outcome is recorded as soon as its send returns, so that a crash can only repeat the
-  // sends that were in flight at that moment.
-  std::vector<core::ReminderState> states(batch.size(), ReminderState::kDead);
-  std::latch done(static_cast<std::ptrdiff_t>(batch.size()));
+  // Each outcome goes to the writer as its send returns and is committed within
+  // dispatch.commit_interval_ms: a crash repeats only the sends in flight and the outcomes not
+  // yet committed.
+  const auto before = writer_->counts();
+  int campaign_deferred = 0;
+  std::vector<std::size_t> to_send;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    boost::asio::post(*pool_, [&, i] {
+    const auto& p = plans[i];
+    if (p.action == SendPlan::Action::kSend) {
+      to_send.push_back(i);
+    } else if (p.action == SendPlan::Action::kDefer) {
       store::AttemptRecord rec;
-      try {
-        rec = deliver(*rt, batch[i]);
-      } catch (const std::exception& e) {
-        // A bug in a channel must not lose the reminder: retry it later.
-        rec.reminder_id = batch[i].id;
-        rec.outcome = "retryable";
-        rec.detail = std::string("internal error: ") + e.what();
-        rec.new_state = ReminderState::kPlanned;
-        rec.at = clock_.now();
-        rec.next_attempt_at = rec.at + backoff_seconds(dc, batch[i].attempts);
-      }
-      try {
-        store_.finish_attempt(rec);
-        states[i] = rec.new_state;
-      } catch (const std::exception& e) {
-        // Left 'sending': the lease runs out and the reminder is claimed again.
-        logger()->error("event=record_failed id={} reason=\"{}\"", rec.reminder_id, e.what());
-        states[i] = ReminderState::kSending;
+      rec.reminder_id = batch[i].id;
+      rec.at = now;
+      rec.outcome = "deferred";
+      rec.detail = p.reason;
+      rec.new_state = ReminderState::kPlanned;
+      rec.next_attempt_at = p.defer_until;
+      rec.refund_attempt = true;
+      ++campaign_deferred;
+      logger()->info("event=reminder_deferred id={} until=\"{}\" reason=\"{}\"", batch[i].id,
+                     rt->tz.format_local(p.defer_until), p.reason);
+      writer_->add(std::move(rec));
+    }
+  }
+  // One task per sender, each taking the next message until none is left: no hand-off through
+  // the pool's queue per message.
+  std::atomic<int> merged_sent{0}, released{0};
+  const std::size_t senders =
+      std::min<std::size_t>(static_cast<std::size_t>(dc.concurrency), to_send.size());
+  std::atomic<std::size_t> next{0};
+  std::latch done(static_cast<std::ptrdiff_t>(senders));
+  for (std::size_t s = 0; s < senders; ++s) {
+    boost::asio::post(*pool_, [&] {
+      for (std::size_t n = next++; n < to_send.size(); n = next++) {
+        const std::size_t i = to_send[n];
+        std::vector<store::AttemptRecord> recs;
+        try {
+          recs = deliver(*rt, issuer.get(), batch[i], plans[i].merged, recipients);
+        } catch (const std::exception& e) {
+          // A bug in a channel must not lose the reminder: retry it later.
+          store::AttemptRecord rec;
+          rec.reminder_id = batch[i].id;
+          rec.outcome = "retryable";
+          rec.detail = std::string("internal error: ") + e.what();
+          rec.new_state = ReminderState::kPlanned;
+          rec.at = clock_.now();
+          rec.next_attempt_at = rec.at + backoff_seconds(dc, batch[i].attempts);
+          logger()->error("event=reminder_retry id={} key={} attempt={} reason=\"{}\"",
+                          rec.reminder_id, batch[i].key, batch[i].attempts, rec.detail);
+          recs = {rec};
+          for (const auto& m : plans[i].merged)
+            recs.push_back(released_record(m, rec.at, rec.detail));
+        }
+        for (std::size_t k = 1; k < recs.size(); ++k) {
+          if (recs[k].merged_into != 0) ++merged_sent;
+          if (recs[k].new_state == ReminderState::kPlanned) ++released;
+        }
+        for (auto& rec : recs) writer_->add(std::move(rec));
       }
       done.count_down();
     });
   }
   done.wait();
-
-  for (const auto state : states) {
-    switch (state) {
-      case ReminderState::kSent:
-        ++result.sent;
-        break;
-      case ReminderState::kPlanned:
-        ++result.retried;
-        break;
-      case ReminderState::kCancelled:
-        ++result.cancelled;
-        break;
-      case ReminderState::kSending:
-        break;
-      default:
-        ++result.dead;
-        break;
-    }
-  }
+  writer_->flush();
+  const auto after = writer_->counts();
+  const auto delta = [&](ReminderState s) { return static_cast<int>(after.of(s) - before.of(s)); };
+  result.sent = delta(ReminderState::kSent);
+  result.merged = merged_sent;
+  result.retried = delta(ReminderState::kPlanned) - campaign_deferred - released;
+  result.cancelled = delta(ReminderState::kCancelled);
+  result.dead = delta(ReminderState::kDead);
+  result.deferred = campaign_deferred + static_cast<int>(after.deferred - before.deferred);
   return result;
 }
 
-store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder& r) {
-  const auto& cfg = *rt.config;
-  store::AttemptRecord rec;
-  rec.reminder_id = r.id;
+namespace {
 
-  const auto user = store_.user(r.user_id);
-  if (user && user->opted_out) {
-    rec.at = clock_.now();
-    rec.outcome = "skipped";
-    rec.detail = "user opted out";
-    rec.new_state = ReminderState::kCancelled;
-    logger()->info("event=reminder_cancelled id={} reason=opted_out", r.id);
-    return rec;
+/// The template a campaign rule names for when no coupon could be issued ("" = none).
+std::string fallback_template(const config::Config& cfg, const core::Reminder& r) {
+  const auto* campaign = plan::campaign_named(cfg, r.campaign);
+  if (!campaign) return {};
+  std::vector<const config::CampaignRule*> rules;
+  for (const auto& rule : campaign->rules) rules.push_back(&rule);
+  if (campaign->follow_up.enabled) rules.push_back(&campaign->follow_up.rule);
+  if (campaign->win_back.enabled) rules.push_back(&campaign->win_back.rule);
+  for (const auto* rule : rules) {
+    if (rule->template_name == r.template_name && rule->coupon == r.coupon_rule &&
+        !rule->fallback_template.empty()) {
+      return rule->fallback_template;
+    }
   }
+  return {};
+}
 
+/// The channels a reminder tries, in order: its campaign's, else its category's, else the
+/// defaults.
+std::vector<std::string> channels_for(const config::Config& cfg, const core::Reminder& r) {
+  const auto* cat = cfg.category(r.category);
+  const auto* campaign = plan::campaign_named(cfg, r.campaign);
+  if (!campaign && cat) campaign = plan::campaign_for(cfg, r.category);
+  if (cat && campaign) return plan::channel_order(cfg, *cat, *campaign);
+  return cat && !cat->channels.empty() ? cat->channels : cfg.default_channels;
+}
+
+}  // namespace
+
+notify::Message prepare_message(const Runtime& rt, const core::Reminder& r,
+                                const store::UserRecord* user) {
   notify::Message msg;
   msg.reminder_id = r.id;
   msg.key = r.key;
@@ -157,24 +277,169 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
   msg.category = r.category;
   msg.kind = r.kind;
   msg.due_at = r.due_at;
-  const auto payload = nlohmann::json::parse(r.payload, nullptr, false);
-  msg.vars =
-      payload.is_object() && payload.contains("vars") ? payload["vars"] : nlohmann::json::object();
-  msg.text = rt.templates->render(rt.templates->has(r.kind) ? r.kind : "replenish", msg.vars);
+  auto payload = nlohmann::json::parse(r.payload, nullptr, false);
+  msg.vars = payload.is_object() && payload.contains("vars") ? std::move(payload["vars"])
+                                                             : nlohmann::json::object();
+  msg.text = rt.templates->render(template_of(rt, r), msg.vars);
+  return msg;
+}
 
-  const auto* cat = cfg.category(r.category);
-  const auto& order = cat && !cat->channels.empty() ? cat->channels : cfg.default_channels;
+std::string template_of(const Runtime& rt, const core::Reminder& r) {
+  if (!r.template_name.empty() && rt.templates->has(r.template_name)) return r.template_name;
+  return rt.templates->has(r.kind) ? r.kind : "replenish";
+}
+
+store::AttemptRecord Dispatcher::deferral(const core::Reminder& r, const std::string& channel,
+                                          std::chrono::nanoseconds retry_in) const {
+  store::AttemptRecord rec;
+  rec.reminder_id = r.id;
+  rec.deferred = true;
+  rec.at = clock_.now();
+  rec.channel = channel;
+  rec.outcome = "deferred";
+  rec.new_state = ReminderState::kPlanned;
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(retry_in).count();
+  rec.next_attempt_at = rec.at + std::max<std::int64_t>(1, seconds);
+  rec.detail = fmt::format("channel {} is at its concurrency or rate limit", channel);
+  logger()->debug("event=reminder_deferred id={} channel={} in_s={}", r.id, channel,
+                  rec.next_attempt_at - rec.at);
+  return rec;
+}
+
+std::vector<store::AttemptRecord> Dispatcher::deliver(const Runtime& rt, coupon::Issuer* issuer,
+                                                      const core::Reminder& r,
+                                                      const std::vector<core::Reminder>& merged,
+                                                      Recipients& recipients) {
+  const auto& cfg = *rt.config;
+  std::vector<store::AttemptRecord> out(1);
+  store::AttemptRecord& rec = out.front();
+  rec.reminder_id = r.id;
+  // What becomes of the merged reminders once the message's fate is known.
+  const auto settle_merged = [&](ReminderState carrier_state, const std::string& channel) {
+    for (const auto& m : merged) {
+      store::AttemptRecord mr;
+      mr.reminder_id = m.id;
+      mr.at = rec.at;
+      mr.channel = channel;
+      if (carrier_state == ReminderState::kSent) {
+        mr.outcome = "merged";
+        mr.detail = fmt::format("listed in the message of reminder {}", r.id);
+        mr.new_state = ReminderState::kSent;
+        mr.merged_into = r.id;
+      } else if (carrier_state == ReminderState::kCancelled) {
+        mr.outcome = "skipped";
+        mr.detail = rec.detail;
+        mr.new_state = ReminderState::kCancelled;
+      } else {
+        mr = released_record(
+            m, rec.at,
+            fmt::format("the message of reminder {} was not sent: {}", r.id, rec.detail));
+      }
+      out.push_back(std::move(mr));
+    }
+  };
+
+  const auto* user = recipients.user(r.user_id);
+  if (user && user->opted_out) {
+    rec.at = clock_.now();
+    rec.outcome = "skipped";
+    rec.detail = "user opted out";
+    rec.new_state = ReminderState::kCancelled;
+    logger()->info("event=reminder_cancelled id={} reason=opted_out", r.id);
+    settle_merged(ReminderState::kCancelled, "");
+    return out;
+  }
+
+  // The message is prepared here, once per reminder, before any channel is tried.
+  notify::Message msg = prepare_message(rt, r, user);
+  std::string base = template_of(rt, r);
+  if (!merged.empty()) {
+    // One message for several categories: the digest lists their names.
+    std::vector<std::string> names;
+    names.push_back(r.category);
+    for (const auto& m : merged) names.push_back(m.category);
+    std::string list;
+    std::set<std::string> seen;
+    for (const auto& slug : names) {
+      if (!seen.insert(slug).second) continue;
+      const auto* c = cfg.category(slug);
+      list += (list.empty() ? "" : "、") + (c ? c->name : slug);
+    }
+    msg.vars["category_name"] = list;
+    base = plan::kDigestTemplate;
+    logger()->info("event=reminders_merged id={} merged={}", r.id, merged.size());
+  }
+  if (!r.coupon_rule.empty() && issuer) {
+    const EpochSeconds now = clock_.now();
+    const auto day = rt.tz.local_day(now);
+    const auto result =
+        issuer->issue(r.coupon_rule, coupon::IssueRequest{r.id, r.key, r.user_id, r.category}, now,
+                      rt.tz.at_local(day, 0), rt.tz.at_local(day + 1, 0));
+    if (result.has_coupon()) {
+      const auto coupon_vars = result.coupon.template_vars();
+      for (const auto& [k, v] : coupon_vars.items()) msg.vars[k] = v;
+      rec.coupon_code = result.coupon.code;
+    } else if (result.status == coupon::IssueResult::Status::kRetryableError &&
+               r.attempts < cfg.dispatch.max_attempts) {
+      // The coupon service may answer later: try the whole message again then.
+      rec.at = now;
+      rec.outcome = "retryable";
+      rec.detail = "coupon: " + result.detail;
+      rec.new_state = ReminderState::kPlanned;
+      std::int64_t delay = backoff_seconds(cfg.dispatch, r.attempts);
+      if (result.retry_after_seconds) delay = std::max(delay, *result.retry_after_seconds);
+      rec.next_attempt_at = now + delay;
+      logger()->warn("event=reminder_retry id={} key={} attempt={} in_s={} reason=\"{}\"", r.id,
+                     r.key, r.attempts, delay, rec.detail);
+      settle_merged(ReminderState::kPlanned, "");
+      return out;
+    } else {
+      // Sent without a coupon (budget spent, a live coupon already, the service refused), with
+      // the rule's fallback text when it has one, and the reason recorded.
+      rec.coupon_note = coupon::to_string(result.status);
+      if (!result.detail.empty()) rec.coupon_note += ": " + result.detail;
+      if (merged.empty()) {
+        const auto fallback = fallback_template(cfg, r);
+        if (!fallback.empty() && rt.templates->has(fallback)) base = fallback;
+      }
+      logger()->info("event=coupon_not_issued id={} rule={} status={}", r.id, r.coupon_rule,
+                     coupon::to_string(result.status));
+    }
+  }
+
+  const auto order = channels_for(cfg, r);
   std::string tried;
   Outcome outcome = Outcome::permanent("no channel configured");
   std::string used;
+  std::string rendered;  // the template msg.text was last rendered from
   const auto start = std::chrono::steady_clock::now();
   for (const auto& name : order) {
     const auto it = rt.channels.find(name);
     if (it == rt.channels.end()) continue;
     used = name;
-    if (store_.channel_opted_out(r.user_id, name)) {
+    if (recipients.opted_out(r.user_id, name)) {
       outcome = Outcome::skipped("user opted out of this channel");
     } else {
+      notify::ChannelLimiter::Permit permit;  // a slot and a token of the instance's limits
+      if (const auto lim = rt.limiters.find(name); lim != rt.limiters.end()) {
+        notify::Pacer::Duration retry_in{0};
+        permit = lim->second->acquire(max_limit_wait(cfg.dispatch), &retry_in);
+        if (!permit) {
+          // Back for another try, the merged reminders with it (the coupon stays in the ledger,
+          // tied to the reminder, and is reused).
+          std::vector<store::AttemptRecord> back{deferral(r, name, retry_in)};
+          for (const auto& m : merged) {
+            back.push_back(released_record(m, back.front().at, back.front().detail));
+          }
+          return back;
+        }
+      }
+      // The template of this channel ("name@channel", "name@type" or "name").
+      const auto tmpl = plan::resolve_template(*rt.templates, base, name, it->second->type());
+      if (tmpl != rendered) {
+        msg.text = rt.templates->render(tmpl, msg.vars);
+        rendered = tmpl;
+      }
       outcome = it->second->send(msg);
     }
     if (outcome.kind == Outcome::Kind::kDelivered || outcome.kind == Outcome::Kind::kRetryable) {
@@ -183,6 +448,7 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
     if (notify::is_user_blocked(outcome)) {
       // The user blocked us there: nothing more goes out on this channel.
       store_.set_channel_optout(r.user_id, name, outcome.detail, clock_.now());
+      recipients.add_optout(r.user_id, name);
       logger()->info("event=channel_optout user={} channel={} reason=user_blocked", r.user_id,
                      name);
     }
@@ -194,6 +460,7 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
   rec.at = clock_.now();
   rec.channel = used;
   rec.outcome = notify::to_string(outcome.kind);
+  core::metrics().count_send(used, rec.outcome, rec.ms);
   const bool settled =
       outcome.kind == Outcome::Kind::kDelivered || outcome.kind == Outcome::Kind::kRetryable;
   if (settled || tried.empty()) {
@@ -206,8 +473,10 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
       rec.new_state = ReminderState::kSent;
       rec.provider_id = outcome.provider_id;
       rec.detail = outcome.detail;
-      logger()->info("event=reminder_sent id={} key={} channel={} attempt={} ms={} due=\"{}\"",
-                     r.id, r.key, used, r.attempts, rec.ms, rt.tz.format_local(r.due_at));
+      if (logger()->should_log(spdlog::level::info)) {  // spares the time zone lookup
+        logger()->info("event=reminder_sent id={} key={} channel={} attempt={} ms={} due=\"{}\"",
+                       r.id, r.key, used, r.attempts, rec.ms, rt.tz.format_local(r.due_at));
+      }
       break;
     case Outcome::Kind::kRetryable:
       if (r.attempts >= cfg.dispatch.max_attempts) {
@@ -231,7 +500,8 @@ store::AttemptRecord Dispatcher::deliver(const Runtime& rt, const core::Reminder
       logger()->warn("event=reminder_dead id={} key={} reason=\"{}\"", r.id, r.key, rec.detail);
       break;
   }
-  return rec;
+  settle_merged(rec.new_state, used);
+  return out;
 }
 
 }  // namespace replenish::dispatch

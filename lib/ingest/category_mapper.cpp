@@ -1,5 +1,6 @@
 #include "ingest/category_mapper.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
@@ -40,8 +41,16 @@ CategoryMapper::CategoryMapper(const std::vector<config::CategoryConfig>& catego
 }
 
 int CategoryMapper::evaluate(std::string_view category, std::string_view subcategory) const {
+  // std::regex matches by recursion, about one level per character: patterns see the first
+  // kMaxPatternText bytes only (cut at a character boundary), so that a huge product name cannot
+  // overflow the stack.
+  std::size_t searched = std::min(subcategory.size(), kMaxPatternText);
+  while (searched < subcategory.size() && searched > 0 &&
+         (static_cast<unsigned char>(subcategory[searched]) & 0xC0) == 0x80) {
+    --searched;
+  }
   const char* begin = subcategory.data();
-  const char* end = subcategory.data() + subcategory.size();
+  const char* end = subcategory.data() + searched;
   for (const Rule& rule : rules_) {
     if (!rule.categories.empty() && rule.categories.find(category) == rule.categories.end()) {
       continue;

@@ -26,15 +26,22 @@ class CategoryMapper {
   /// Index into the constructor's `categories` of the first category with a match rule that holds,
   /// else -1. A rule holds when each of its given conditions does: `category` lists the raw
   /// category (exact; empty list = any), `subcategory` lists the subcategory (exact; empty = any),
-  /// `include` is found in the subcategory and `exclude` is not. Results of pattern rules are
-  /// memoised per pair, so repeated pairs cost one hash lookup.
+  /// `include` is found in the subcategory and `exclude` is not (patterns look at its first
+  /// kMaxPatternText bytes). Results of pattern rules are memoised per pair, so repeated pairs
+  /// cost one hash lookup.
   int map(std::string_view category, std::string_view subcategory) const;
+
+  /// Bytes of the subcategory that include/exclude patterns see: std::regex recurses once per
+  /// character, and a 64 KB product name would overflow a thread's stack.
+  static constexpr std::size_t kMaxPatternText = 1024;
 
   /// Number of memoised pairs (for tests and metrics).
   std::size_t cached_pairs() const;
 
-  /// Pairs memoised at most; past that, results are computed without being stored.
-  static constexpr std::size_t kMaxCachedPairs = 1 << 20;
+  /// Pairs memoised at most (about 10 MB with product names as subcategories); past that,
+  /// results are computed without being stored, so that a large catalogue cannot grow the
+  /// daemon's memory.
+  static constexpr std::size_t kMaxCachedPairs = 1 << 16;
 
  private:
   struct StringHash {

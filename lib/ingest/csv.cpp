@@ -107,7 +107,8 @@ CsvParser::Status CsvParser::parse(std::string_view data, bool eof) {
           return finish(data, p + 2);
         }
       }
-      return fail("unexpected character after closing quote");
+      return fail(
+          fmt::format("unexpected character after the closing quote of field {}", spans_.size()));
     }
 
     // Unquoted field: runs to the next comma or line feed.

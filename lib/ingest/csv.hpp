@@ -33,7 +33,8 @@ class CsvParser {
   std::size_t consumed() const { return consumed_; }
   /// Line feeds inside and at the end of the last record.
   std::int64_t newlines() const { return newlines_; }
-  /// Why the last parse failed: "unterminated quoted field", "field longer than 65536 bytes"...
+  /// Why the last parse failed: "unterminated quoted field", "field longer than 65536 bytes",
+  /// "unexpected character after the closing quote of field 3"...
   const std::string& error() const { return error_; }
 
  private:

@@ -155,13 +155,15 @@ std::optional<std::string> take_time(const FieldValue& v, core::EpochSeconds& ou
     if (!t) return error;
     std::string why;
     const auto parsed = core::parse_timestamp(*t, &why);
-    if (!parsed) return "ordered_at: " + why;
+    if (!parsed) return fmt::format("ordered_at: {}, got {}", why, shown(v));
     out = *parsed;
   } else if (v.kind == FieldValue::Kind::kNumber) {
     if (v.integer) {
       out = *v.integer;
     } else if (std::isfinite(v.number) && v.number > -9e18 && v.number < 9e18) {
       out = static_cast<core::EpochSeconds>(std::floor(v.number));
+    } else if (std::isfinite(v.number)) {
+      out = v.number < 0 ? core::kMinTime - 1 : core::kMaxTime;  // out of range: said below
     } else {
       return fmt::format("ordered_at: expected epoch seconds, got {}", shown(v));
     }
@@ -234,6 +236,10 @@ std::optional<std::string> validate_order(const RecordFields& fields, core::Orde
 }
 
 bool is_valid_utf8(std::string_view text) {
+  return valid_utf8_prefix(text) == text.size();
+}
+
+std::size_t valid_utf8_prefix(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   std::size_t i = 0;
@@ -264,16 +270,16 @@ bool is_valid_utf8(std::string_view text) {
       if (c == 0xF0) lo = 0x90;  // no overlong forms
       if (c == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
     } else {
-      return false;
+      return i;
     }
-    if (i + len > n) return false;
-    if (s[i + 1] < lo || s[i + 1] > hi) return false;
+    if (i + len > n) return i;
+    if (s[i + 1] < lo || s[i + 1] > hi) return i;
     for (std::size_t k = 2; k < len; ++k) {
-      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return false;
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return i;
     }
     i += len;
   }
-  return true;
+  return n;
 }
 
 std::string_view trim_blanks(std::string_view text) {

@@ -73,6 +73,10 @@ std::optional<std::string> validate_order(const RecordFields& fields, core::Orde
 /// U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
+/// Length of the longest well-formed UTF-8 prefix of `text`: where the first bad byte sequence
+/// starts, or text.size() when there is none.
+std::size_t valid_utf8_prefix(std::string_view text);
+
 /// `text` without surrounding spaces, tabs, carriage returns and line feeds.
 std::string_view trim_blanks(std::string_view text);
 

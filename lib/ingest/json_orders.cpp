@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
@@ -30,6 +31,19 @@ std::string describe(const json& value) {
   }
 }
 
+/// The parser's reason without its exception id: "line 1, column 9: syntax error while parsing
+/// value - invalid literal; last read: 'x'", "number overflow parsing '1e400'" (made printable).
+std::string exception_reason(const json::exception& e) {
+  std::string_view what = e.what();
+  const auto at = what.find("parse error at ");
+  if (at != std::string_view::npos) {
+    what.remove_prefix(at + std::string_view("parse error at ").size());
+  } else if (what.rfind("[json.exception.", 0) == 0 && what.find("] ") != std::string_view::npos) {
+    what.remove_prefix(what.find("] ") + 2);
+  }
+  return printable(what, 200);
+}
+
 }  // namespace
 
 std::string json_syntax_error(std::string_view text) {
@@ -37,13 +51,19 @@ std::string json_syntax_error(std::string_view text) {
   try {
     const json parsed = json::parse(text.begin(), text.end());
     static_cast<void>(parsed);
-  } catch (const json::exception& e) {
-    const std::string_view what = e.what();
-    const auto at = what.find("parse error at ");
-    if (at != std::string_view::npos) {
-      return printable(what.substr(at + std::string_view("parse error at ").size()), 200);
+  } catch (const json::parse_error& e) {
+    // The parser takes a NUL byte outside a string for the end of the input; say what it is.
+    if (e.byte >= 1 && e.byte <= text.size() && text[e.byte - 1] == '\0') {
+      const std::string_view before = text.substr(0, e.byte - 1);
+      const auto line_start = before.rfind('\n');
+      return fmt::format(
+          "line {}, column {}: unexpected NUL byte",
+          std::count(before.begin(), before.end(), '\n') + 1,
+          before.size() - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1);
     }
-    return printable(what, 200);
+    return exception_reason(e);
+  } catch (const json::exception& e) {
+    return exception_reason(e);
   }
   return {};
 }

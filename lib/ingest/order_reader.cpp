@@ -51,10 +51,16 @@ Format sniff(InputBuffer& buf) {
   }
 }
 
+/// A CSV header that cannot be used; the message names the problem and the line.
+class HeaderError : public ReadError {
+ public:
+  using ReadError::ReadError;
+};
+
 /// Counts rows and hands them out; remembers unknown column names.
 class Sink {
  public:
-  Sink(ReadStats& stats, const OnLine& on_line, const OnError& on_error)
+  Sink(ReadStats& stats, const OnNumberedLine& on_line, const OnError& on_error)
       : stats_(stats), on_line_(on_line), on_error_(on_error) {}
 
   void reject(std::int64_t line_no, std::string reason) {
@@ -71,7 +77,7 @@ class Sink {
     }
     ++stats_.rows;
     ++stats_.accepted;
-    on_line_(std::move(line));
+    on_line_(std::move(line), line_no);
   }
 
   void unknown(const std::string& name) {
@@ -80,7 +86,7 @@ class Sink {
 
  private:
   ReadStats& stats_;
-  const OnLine& on_line_;
+  const OnNumberedLine& on_line_;
   const OnError& on_error_;
   std::unordered_set<std::string> unknown_seen_;
 };
@@ -99,8 +105,8 @@ bool next_csv_record(InputBuffer& buf, CsvParser& parser, std::int64_t& line_no,
     record_line = line_no;
     if (status == CsvParser::Status::kError) {
       if (sink == nullptr) {
-        throw ReadError(fmt::format("'{}': cannot read the header (line {}): {}", name, line_no,
-                                    parser.error()));
+        throw HeaderError(fmt::format("'{}': cannot read the header (line {}): {}", name, line_no,
+                                      parser.error()));
       }
       sink->reject(record_line, parser.error());
       ++line_no;
@@ -117,9 +123,27 @@ bool is_blank_record(const std::vector<std::string_view>& fields) {
   return fields.size() == 1 && trim_blanks(fields[0]).empty();
 }
 
+/// ReadError `e` again, naming the line being read when it happened.
+[[noreturn]] void rethrow_at(const ReadError& e, std::int64_t line_no) {
+  throw ReadError(fmt::format("{} (reading line {})", e.what(), line_no));
+}
+
+void read_csv_records(InputBuffer& buf, const std::string& name, Sink& sink, std::int64_t& line_no);
+
 void read_csv(InputBuffer& buf, const std::string& name, Sink& sink) {
-  CsvParser parser;
   std::int64_t line_no = 1;
+  try {
+    read_csv_records(buf, name, sink, line_no);
+  } catch (const HeaderError&) {
+    throw;  // names its line already
+  } catch (const ReadError& e) {
+    rethrow_at(e, line_no);
+  }
+}
+
+void read_csv_records(InputBuffer& buf, const std::string& name, Sink& sink,
+                      std::int64_t& line_no) {
+  CsvParser parser;
   std::int64_t record_line = 0;
 
   // Header: the first non-blank record.
@@ -143,7 +167,7 @@ void read_csv(InputBuffer& buf, const std::string& name, Sink& sink) {
     }
     const auto index = static_cast<std::size_t>(*field);
     if (present[index]) {
-      throw ReadError(
+      throw HeaderError(
           fmt::format("'{}': the header names column '{}' twice", name, field_name(*field)));
     }
     present[index] = true;
@@ -156,8 +180,8 @@ void read_csv(InputBuffer& buf, const std::string& name, Sink& sink) {
     }
   }
   if (!missing.empty()) {
-    throw ReadError(fmt::format("'{}': the header lacks required columns: {} (header: {})", name,
-                                missing, printable(names, 300)));
+    throw HeaderError(fmt::format("'{}': the header lacks required columns: {} (header: {})", name,
+                                  missing, printable(names, 300)));
   }
 
   RecordFields fields;
@@ -186,8 +210,18 @@ std::string json_error(std::string_view line) {
   return "invalid JSON: " + why;
 }
 
+void read_jsonl_lines(InputBuffer& buf, Sink& sink, std::int64_t& line_no);
+
 void read_jsonl(InputBuffer& buf, Sink& sink) {
   std::int64_t line_no = 1;
+  try {
+    read_jsonl_lines(buf, sink, line_no);
+  } catch (const ReadError& e) {
+    rethrow_at(e, line_no);
+  }
+}
+
+void read_jsonl_lines(InputBuffer& buf, Sink& sink, std::int64_t& line_no) {
   RecordFields fields;
   JsonFieldStorage storage;
   const std::function<void(const std::string&)> on_unknown = [&sink](const std::string& key) {
@@ -221,8 +255,8 @@ void read_jsonl(InputBuffer& buf, Sink& sink) {
     }
     if (line.size() > kMaxRecordBytes) {
       sink.reject(record_line, fmt::format("line longer than {} bytes", kMaxRecordBytes));
-    } else if (!is_valid_utf8(line)) {
-      sink.reject(record_line, "invalid UTF-8");
+    } else if (const std::size_t valid = valid_utf8_prefix(line); valid != line.size()) {
+      sink.reject(record_line, fmt::format("invalid UTF-8 at column {}", valid + 1));
     } else {
       const auto object = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
       if (object.is_discarded()) {
@@ -248,6 +282,14 @@ Format format_from_name(std::string_view name) {
 
 ReadStats read_orders(std::istream& in, const std::string& name, Format format,
                       const OnLine& on_line, const OnError& on_error) {
+  const OnNumberedLine numbered = [&on_line](core::OrderLine&& line, std::int64_t) {
+    on_line(std::move(line));
+  };
+  return read_orders(in, name, format, numbered, on_error);
+}
+
+ReadStats read_orders(std::istream& in, const std::string& name, Format format,
+                      const OnNumberedLine& on_line, const OnError& on_error) {
   InputSource source(in, name);
   InputBuffer buf(source);
   skip_bom(buf);
@@ -267,6 +309,14 @@ ReadStats read_orders(std::istream& in, const std::string& name, Format format,
 }
 
 ReadStats read_order_file(const std::string& path, Format format, const OnLine& on_line,
+                          const OnError& on_error) {
+  const OnNumberedLine numbered = [&on_line](core::OrderLine&& line, std::int64_t) {
+    on_line(std::move(line));
+  };
+  return read_order_file(path, format, numbered, on_error);
+}
+
+ReadStats read_order_file(const std::string& path, Format format, const OnNumberedLine& on_line,
                           const OnError& on_error) {
   if (path == "-") return read_orders(std::cin, path, format, on_line, on_error);
   std::error_code ec;

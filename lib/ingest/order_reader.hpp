@@ -34,6 +34,9 @@ struct ReadStats {
 
 using OnLine = std::function<void(core::OrderLine&&)>;
 using OnError = std::function<void(const RowError&)>;
+/// Like OnLine, with the row's 1-based line number as in RowError (for reports that point back
+/// into the file, such as conflicts found when the line is stored).
+using OnNumberedLine = std::function<void(core::OrderLine&&, std::int64_t line_no)>;
 
 /// The format a file name implies (".csv", ".jsonl", ".ndjson", each optionally with ".gz",
 /// ASCII case-insensitive), else kAuto.
@@ -50,15 +53,20 @@ Format format_from_name(std::string_view name);
 /// ignored. After an unterminated quoted field or an over-long field, reading resumes at the line
 /// after the record's first line. JSON Lines: one object per line with the same keys.
 ///
-/// Throws ReadError (a std::runtime_error) naming `name` on a read error, corrupt gzip data, a
-/// CSV header that misses required columns or names one twice. Rows before such an error have
+/// Throws ReadError (a std::runtime_error) naming `name` on a read error, corrupt or truncated
+/// gzip data (naming the line being read: "'x.csv.gz': truncated gzip data (reading line 812)"),
+/// a CSV header that misses required columns or names one twice. Rows before such an error have
 /// already been delivered. Exceptions thrown by the callbacks propagate.
 ReadStats read_orders(std::istream& in, const std::string& name, Format format,
                       const OnLine& on_line, const OnError& on_error);
+ReadStats read_orders(std::istream& in, const std::string& name, Format format,
+                      const OnNumberedLine& on_line, const OnError& on_error);
 
 /// read_orders() on a file, or on standard input when `path` is "-". Throws ReadError
 /// "cannot open 'x': <reason>" when the file cannot be opened.
 ReadStats read_order_file(const std::string& path, Format format, const OnLine& on_line,
+                          const OnError& on_error);
+ReadStats read_order_file(const std::string& path, Format format, const OnNumberedLine& on_line,
                           const OnError& on_error);
 
 }  // namespace replenish::ingest

@@ -69,6 +69,42 @@ std::optional<PackSize> reference_size(const std::vector<PackSize>& sizes) {
   return PackSize{median(*best), best_unit};
 }
 
+std::optional<PackSize> reference_size_of_counts(
+    const std::vector<std::pair<PackSize, std::int64_t>>& counts) {
+  std::map<SizeUnit, std::vector<std::pair<double, std::int64_t>>> by_unit;
+  std::map<SizeUnit, std::int64_t> totals;
+  for (const auto& [s, n] : counts) {
+    if (s.value > 0 && std::isfinite(s.value) && n > 0) {
+      by_unit[s.unit].emplace_back(s.value, n);
+      totals[s.unit] += n;
+    }
+  }
+  const std::vector<std::pair<double, std::int64_t>>* best = nullptr;
+  SizeUnit best_unit = SizeUnit::kPiece;
+  std::int64_t best_total = 0;
+  for (auto& [unit, values] : by_unit) {
+    if (!best || totals[unit] > best_total) {
+      best = &values;
+      best_unit = unit;
+      best_total = totals[unit];
+    }
+  }
+  if (!best) return std::nullopt;
+  // The median of the expanded list: the middle value, or the mean of the two middle ones.
+  auto values = *best;
+  std::sort(values.begin(), values.end());
+  const auto nth = [&](std::int64_t k) {
+    for (const auto& [v, n] : values) {
+      if (k < n) return v;
+      k -= n;
+    }
+    return values.back().first;
+  };
+  const double upper = nth(best_total / 2);
+  if (best_total % 2 == 1) return PackSize{upper, best_unit};
+  return PackSize{(nth(best_total / 2 - 1) + upper) / 2, best_unit};
+}
+
 Prior default_prior(double default_cycle_days, const Params& params) {
   Prior p;
   const double cycle = std::isfinite(default_cycle_days) ? default_cycle_days : 30.0;

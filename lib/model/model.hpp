@@ -52,6 +52,9 @@ double line_amount(double quantity, const std::optional<PackSize>& size,
 /// A category's reference pack size from the sizes seen in it: the median value of the most
 /// frequent dimension. nullopt when no size is positive.
 std::optional<PackSize> reference_size(const std::vector<PackSize>& sizes);
+/// The same from sizes with how often each was seen, without the long list.
+std::optional<PackSize> reference_size_of_counts(
+    const std::vector<std::pair<PackSize, std::int64_t>>& counts);
 
 /// Tunables. Defaults are the documented ones (docs/model.md). Log-scale residual r of an
 /// interval against the expected one: r > log(long_gap_ratio) weighs it log(long_gap_ratio) / r;

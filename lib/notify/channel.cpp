@@ -76,7 +76,8 @@ std::vector<std::string> ChannelRegistry::types() const {
 }
 
 std::map<std::string, std::shared_ptr<Channel>> ChannelRegistry::build(
-    const std::vector<config::ChannelSpec>& specs, const ChannelContext& context) const {
+    const std::vector<config::ChannelSpec>& specs, const ChannelContext& context,
+    std::map<std::string, ChannelLimits>* limits) const {
   config::Issues issues;
   std::map<std::string, std::shared_ptr<Channel>> built;
   std::set<std::string> names;
@@ -100,6 +101,14 @@ std::map<std::string, std::shared_ptr<Channel>> ChannelRegistry::build(
       continue;
     }
     const std::size_t issues_before = issues.size();
+    ChannelLimits limit;  // options of every type
+    if (given(options, "concurrency")) {
+      limit.concurrency = static_cast<int>(options.get_int("concurrency", 0, 1, 1000));
+    }
+    if (given(options, "rate_per_second")) {
+      limit.rate_per_second = options.get_double("rate_per_second", 0, 0.001, 100000);
+    }
+    if (limits && limit.any()) (*limits)[spec.name] = limit;
     std::unique_ptr<Channel> channel = factory->second(spec.name, options, context);
     options.finish();
     if (!channel && issues.size() == issues_before) {

@@ -23,6 +23,7 @@
 #include "config/reader.hpp"
 #include "core/clock.hpp"
 #include "core/types.hpp"
+#include "notify/limits.hpp"
 
 namespace replenish::notify {
 
@@ -102,9 +103,12 @@ class ChannelRegistry {
   std::vector<std::string> types() const;
   /// Builds every configured instance. Throws config::ConfigError listing every problem
   /// (unknown type with the known ones, bad or unknown options, duplicate names) with its key
-  /// path; builds nothing unless every instance is valid.
+  /// path; builds nothing unless every instance is valid. The options every type accepts
+  /// (`concurrency`, `rate_per_second`; see limits.hpp) are read here, before the type's
+  /// factory runs, and returned in `limits` (when given) for the instances that set them.
   std::map<std::string, std::shared_ptr<Channel>> build(
-      const std::vector<config::ChannelSpec>& specs, const ChannelContext& context) const;
+      const std::vector<config::ChannelSpec>& specs, const ChannelContext& context,
+      std::map<std::string, ChannelLimits>* limits = nullptr) const;
 
  private:
   std::map<std::string, ChannelFactory> factories_;

@@ -1,9 +1,22 @@
 #include "notify/http.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 
 #include "notify/utf8.hpp"
@@ -137,29 +150,177 @@ std::optional<HttpUrl> parse_http_url(std::string_view text, std::string* error)
   return url;
 }
 
+/// One plain-HTTP keep-alive connection: a blocking TCP socket whose sends and receives time out
+/// (SO_SNDTIMEO, SO_RCVTIMEO), read and written by Beast as a SyncReadStream/SyncWriteStream.
+class PlainConnection {
+ public:
+  /// Connects to url's host and port within `timeout`; nullptr and `error` on failure.
+  static std::unique_ptr<PlainConnection> open(const HttpUrl& url,
+                                               std::chrono::milliseconds timeout,
+                                               httplib::Error& error);
+  explicit PlainConnection(int fd) : fd_(fd) {}
+  ~PlainConnection() { ::close(fd_); }
+  PlainConnection(const PlainConnection&) = delete;
+  PlainConnection& operator=(const PlainConnection&) = delete;
+
+  /// False when the server closed the idle connection (or sent something unasked).
+  bool idle_and_open() const {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
+  }
+
+  template <typename MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers, boost::system::error_code& ec) {
+    iovec iov[16];
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = to_iovec(buffers, iov);
+    for (;;) {
+      const ssize_t n = ::recvmsg(fd_, &msg, 0);
+      if (n > 0) {
+        ec = {};
+        return static_cast<std::size_t>(n);
+      }
+      if (n == 0) {
+        ec = boost::asio::error::eof;  // what Beast expects of a stream the peer closed
+        return 0;
+      }
+      if (errno == EINTR) continue;
+      ec = errno == EAGAIN || errno == EWOULDBLOCK
+               ? boost::system::error_code(boost::asio::error::timed_out)
+               : boost::system::error_code(errno, boost::system::system_category());
+      return 0;
+    }
+  }
+
+  template <typename ConstBuffers>
+  std::size_t write_some(const ConstBuffers& buffers, boost::system::error_code& ec) {
+    iovec iov[16];
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = to_iovec(buffers, iov);
+    for (;;) {
+      const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+      if (n >= 0) {
+        ec = {};
+        return static_cast<std::size_t>(n);
+      }
+      if (errno == EINTR) continue;
+      ec = errno == EAGAIN || errno == EWOULDBLOCK
+               ? boost::system::error_code(boost::asio::error::timed_out)
+               : boost::system::error_code(errno, boost::system::system_category());
+      return 0;
+    }
+  }
+
+  template <typename Buffers>
+  std::size_t read_some(const Buffers& buffers) {
+    boost::system::error_code ec;
+    const auto n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+  template <typename Buffers>
+  std::size_t write_some(const Buffers& buffers) {
+    boost::system::error_code ec;
+    const auto n = write_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+  boost::beast::flat_buffer buffer;  ///< bytes read past the last response
+
+ private:
+  template <typename Buffers>
+  static std::size_t to_iovec(const Buffers& buffers, iovec (&iov)[16]) {
+    std::size_t count = 0;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers) && count < 16; ++it) {
+      const auto b = *it;
+      if (b.size() == 0) continue;
+      iov[count].iov_base = const_cast<void*>(static_cast<const void*>(b.data()));
+      iov[count].iov_len = b.size();
+      ++count;
+    }
+    return count;
+  }
+
+  int fd_;
+};
+
+namespace {
+
+timeval to_timeval(std::chrono::milliseconds t) {
+  return timeval{static_cast<time_t>(t.count() / 1000),
+                 static_cast<suseconds_t>((t.count() % 1000) * 1000)};
+}
+
+}  // namespace
+
+std::unique_ptr<PlainConnection> PlainConnection::open(const HttpUrl& url,
+                                                       std::chrono::milliseconds timeout,
+                                                       httplib::Error& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(url.port);
+  error = httplib::Error::Connection;
+  if (::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &found) != 0 || !found) {
+    return nullptr;
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
+  for (const addrinfo* a = found; a; a = a->ai_next) {
+    const int fd =
+        ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    auto connection = std::make_unique<PlainConnection>(fd);
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      if (errno != EINPROGRESS) continue;
+      pollfd p{fd, POLLOUT, 0};
+      const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+      if (ready == 0) {
+        error = httplib::Error::ConnectionTimeout;
+        continue;
+      }
+      int so_error = 0;
+      socklen_t len = sizeof so_error;
+      if (ready < 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0 ||
+          so_error != 0) {
+        continue;
+      }
+    }
+    // Blocking from here on, every send and receive bounded by the timeout.
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const timeval tv = to_timeval(timeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    error = httplib::Error::Success;
+    return connection;
+  }
+  return nullptr;
+}
+
 HttpClientPool::HttpClientPool(HttpUrl url, HttpClientOptions options)
     : url_(std::move(url)), options_(std::move(options)) {}
 
 HttpClientPool::~HttpClientPool() = default;
 
 std::unique_ptr<httplib::ClientImpl> HttpClientPool::open() const {
-  std::unique_ptr<httplib::ClientImpl> client;
-  if (url_.tls()) {
-    auto tls = std::make_unique<httplib::SSLClient>(url_.host, url_.port);
-    tls->enable_server_certificate_verification(options_.verify_tls);
-    if (!options_.ca_file.empty()) tls->set_ca_cert_path(options_.ca_file);
-    client = std::move(tls);
-  } else {
-    client = std::make_unique<httplib::ClientImpl>(url_.host, url_.port);
-  }
+  auto tls = std::make_unique<httplib::SSLClient>(url_.host, url_.port);
+  tls->enable_server_certificate_verification(options_.verify_tls);
+  if (!options_.ca_file.empty()) tls->set_ca_cert_path(options_.ca_file);
   // Without TCP_NODELAY every keep-alive request waits ~40 ms for a delayed ACK.
-  client->set_tcp_nodelay(true);
-  client->set_keep_alive(true);
-  client->set_follow_location(false);
-  client->set_connection_timeout(options_.timeout);
-  client->set_read_timeout(options_.timeout);
-  client->set_write_timeout(options_.timeout);
-  return client;
+  tls->set_tcp_nodelay(true);
+  tls->set_keep_alive(true);
+  tls->set_follow_location(false);
+  tls->set_connection_timeout(options_.timeout);
+  tls->set_read_timeout(options_.timeout);
+  tls->set_write_timeout(options_.timeout);
+  return tls;
 }
 
 std::unique_ptr<httplib::ClientImpl> HttpClientPool::checkout() {
@@ -181,31 +342,89 @@ void HttpClientPool::checkin(std::unique_ptr<httplib::ClientImpl> client) {
 
 std::size_t HttpClientPool::idle() const {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return idle_.size();
+  return idle_.size() + idle_plain_.size();
 }
 
 httplib::Result HttpClientPool::post(const httplib::Headers& headers, const std::string& body,
                                      const std::string& content_type) {
-  return post(url_.target, headers, body, content_type);
+  return exchange("POST", url_.target, headers, &body, content_type);
 }
 
 httplib::Result HttpClientPool::post(const std::string& target, const httplib::Headers& headers,
                                      const std::string& body, const std::string& content_type) {
+  return exchange("POST", target, headers, &body, content_type);
+}
+
+httplib::Result HttpClientPool::get(const std::string& target, const httplib::Headers& headers) {
+  return exchange("GET", target, headers, nullptr, "");
+}
+
+httplib::Result HttpClientPool::exchange(const std::string& method, const std::string& target,
+                                         const httplib::Headers& headers, const std::string* body,
+                                         const std::string& content_type) {
+  if (!url_.tls()) return exchange_plain(method, target, headers, body, content_type);
   httplib::Headers all = headers;
   all.emplace("Host", url_.host_header());
   auto client = checkout();
-  auto result = client->Post(target, all, body, content_type);
+  auto result = body ? client->Post(target, all, *body, content_type) : client->Get(target, all);
   if (result) checkin(std::move(client));
   return result;
 }
 
-httplib::Result HttpClientPool::get(const std::string& target, const httplib::Headers& headers) {
-  httplib::Headers all = headers;
-  all.emplace("Host", url_.host_header());
-  auto client = checkout();
-  auto result = client->Get(target, all);
-  if (result) checkin(std::move(client));
-  return result;
+httplib::Result HttpClientPool::exchange_plain(const std::string& method, const std::string& target,
+                                               const httplib::Headers& headers,
+                                               const std::string* body,
+                                               const std::string& content_type) {
+  namespace http = boost::beast::http;
+  std::unique_ptr<PlainConnection> connection;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    while (!idle_plain_.empty() && !connection) {
+      connection = std::move(idle_plain_.back());
+      idle_plain_.pop_back();
+      if (!connection->idle_and_open()) connection.reset();
+    }
+  }
+  if (!connection) {
+    httplib::Error error = httplib::Error::Success;
+    connection = PlainConnection::open(url_, options_.timeout, error);
+    if (!connection) return httplib::Result(nullptr, error);
+  }
+
+  http::request<http::string_body> request{method == "GET" ? http::verb::get : http::verb::post,
+                                           target, 11};
+  request.set(http::field::host, url_.host_header());
+  if (headers.find("User-Agent") == headers.end()) {
+    request.set(http::field::user_agent, "replenish/" REPLENISH_VERSION);
+  }
+  for (const auto& [name, value] : headers) request.insert(name, value);
+  if (body) {
+    request.set(http::field::content_type, content_type);
+    request.body() = *body;
+  }
+  request.prepare_payload();
+  boost::system::error_code ec;
+  http::write(*connection, request, ec);
+  if (ec) return httplib::Result(nullptr, httplib::Error::Write);
+
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  http::read(*connection, connection->buffer, parser, ec);
+  if (ec) return httplib::Result(nullptr, httplib::Error::Read);
+  auto& message = parser.get();
+  auto response = std::make_unique<httplib::Response>();
+  response->version = "HTTP/1.1";
+  response->status = static_cast<int>(message.result_int());
+  response->reason = std::string(message.reason());
+  for (const auto& field : message) {
+    response->headers.emplace(std::string(field.name_string()), std::string(field.value()));
+  }
+  response->body = std::move(message.body());
+  if (message.keep_alive()) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (idle_plain_.size() < options_.max_idle) idle_plain_.push_back(std::move(connection));
+  }
+  return httplib::Result(std::move(response), httplib::Error::Success);
 }
 
 std::string url_encode(std::string_view text) {

@@ -45,11 +45,18 @@ struct HttpClientOptions {
   std::size_t max_idle = 8;                 ///< idle keep-alive connections kept for reuse
 };
 
-/// Keep-alive clients for one origin. A cpp-httplib client must not be used by two threads at
-/// once, so each request takes a client from the pool (or opens a new one) and gives it back
-/// when the exchange completed; a client whose request failed is closed rather than reused.
-/// Every client has TCP_NODELAY on: without it each keep-alive request stalls ~40 ms on
-/// delayed ACKs.
+class PlainConnection;
+
+/// Keep-alive connections for one origin. A connection serves one exchange at a time, so each
+/// request takes one from the pool (or opens a new one) and gives it back when the exchange
+/// completed; a connection whose request failed, or that the server asked to close, is closed
+/// rather than reused, and an idle one the server has closed is not reused. Every connection
+/// has TCP_NODELAY on: without it each keep-alive request stalls ~40 ms on delayed ACKs.
+///
+/// https goes through cpp-httplib's SSLClient. Plain http, the hot path of a gateway on the
+/// same network, goes through Boost.Beast's serializer and parser over a blocking socket with
+/// send and receive timeouts (SO_SNDTIMEO, SO_RCVTIMEO): one sendmsg per request and usually
+/// one recvmsg per response, where cpp-httplib needs two sends and four polls.
 class HttpClientPool {
  public:
   HttpClientPool(HttpUrl url, HttpClientOptions options);
@@ -68,10 +75,16 @@ class HttpClientPool {
   /// GETs `target` (path and query) on the same origin.
   httplib::Result get(const std::string& target, const httplib::Headers& headers);
 
-  /// Idle clients in the pool now.
+  /// Idle connections in the pool now.
   std::size_t idle() const;
 
  private:
+  httplib::Result exchange(const std::string& method, const std::string& target,
+                           const httplib::Headers& headers, const std::string* body,
+                           const std::string& content_type);
+  httplib::Result exchange_plain(const std::string& method, const std::string& target,
+                                 const httplib::Headers& headers, const std::string* body,
+                                 const std::string& content_type);
   std::unique_ptr<httplib::ClientImpl> checkout();
   void checkin(std::unique_ptr<httplib::ClientImpl> client);
   std::unique_ptr<httplib::ClientImpl> open() const;
@@ -79,7 +92,8 @@ class HttpClientPool {
   const HttpUrl url_;
   const HttpClientOptions options_;
   mutable std::mutex mutex_;
-  std::vector<std::unique_ptr<httplib::ClientImpl>> idle_;  // guarded by mutex_
+  std::vector<std::unique_ptr<httplib::ClientImpl>> idle_;    // https; guarded by mutex_
+  std::vector<std::unique_ptr<PlainConnection>> idle_plain_;  // http; guarded by mutex_
 };
 
 /// Percent-encodes everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~), for a

@@ -2,6 +2,8 @@
 
 #include <kainjow/mustache.hpp>
 
+#include <map>
+#include <memory>
 #include <stdexcept>
 
 #include "notify/utf8.hpp"
@@ -167,13 +169,19 @@ std::string Templates::render(const std::string& name, const nlohmann::json& var
     }
     data.set(variable, to_data(name, variable, *value));
   }
-  // A fresh parse per call: basic_mustache::render is not const, so instances are not shared
-  // between threads; parsing a short message costs microseconds.
-  mustache::mustache tmpl{it->second.text};
-  tmpl.set_custom_escape([](const std::string& s) { return s; });
-  std::string out = tmpl.render(data);
-  if (!tmpl.is_valid()) {
-    throw std::logic_error("template '" + name + "' failed to render: " + tmpl.error_message());
+  // basic_mustache::render is not const, so an instance is never shared between threads: each
+  // thread keeps its own parsed copy of each text (a few texts; a reload adds new ones).
+  thread_local std::map<std::string, std::unique_ptr<mustache::mustache>, std::less<>> parsed;
+  const std::string& text = it->second.text;
+  if (parsed.size() >= 64 && parsed.count(text) == 0) parsed.clear();
+  auto& tmpl = parsed[text];
+  if (!tmpl) {
+    tmpl = std::make_unique<mustache::mustache>(text);
+    tmpl->set_custom_escape([](const std::string& s) { return s; });
+  }
+  std::string out = tmpl->render(data);
+  if (!tmpl->is_valid()) {
+    throw std::logic_error("template '" + name + "' failed to render: " + tmpl->error_message());
   }
   return out;
 }
@@ -195,6 +203,11 @@ TemplateTexts default_templates() {
        "{{days_since_last}}天了，不知道最近用得怎么样？"
        "{{#coupon_code}}特意为您准备了一张{{coupon_value}}优惠券（券码 {{coupon_code}}，"
        "{{coupon_expiry}}前有效），{{/coupon_code}}期待您再次光临～"},
+      {"digest",
+       "{{shop_name}}提醒您：您常买的{{category_name}}都快用完啦，按您的使用习惯，"
+       "预计{{predicted_date}}左右就需要补货，记得一起备上哦～"
+       "{{#coupon_code}}送您一张{{coupon_value}}补货券（券码 {{coupon_code}}，"
+       "{{coupon_expiry}}前有效）。{{/coupon_code}}"},
   };
 }
 

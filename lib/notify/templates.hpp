@@ -90,7 +90,8 @@ class Templates {
   std::map<std::string, Entry> entries_;
 };
 
-/// The built-in Chinese templates: "replenish", "follow_up", "win_back" (one per reminder kind).
+/// The built-in Chinese templates: "replenish", "follow_up", "win_back" (one per reminder kind),
+/// and "digest" for one message that lists several categories (category_name "洗衣液、纸尿裤").
 TemplateTexts default_templates();
 
 }  // namespace replenish::notify

@@ -18,6 +18,7 @@
 #include "core/types.hpp"
 #include "ingest/category_mapper.hpp"
 #include "model/model.hpp"
+#include "plan/segments.hpp"
 #include "store/store.hpp"
 
 namespace replenish::plan {
@@ -34,8 +35,9 @@ struct IngestSummary {
   std::int64_t planned = 0;
   std::int64_t cancelled = 0;
   std::int64_t converted = 0;
+  std::int64_t coupons_redeemed = 0;  ///< ledger coupons marked redeemed by these lines
   std::vector<std::pair<std::size_t, std::string>> conflict_rows;  ///< batch index, reason
-  std::set<PairKey> touched;  ///< filled when planning is deferred
+  std::vector<PairKey> touched;  ///< filled when planning is deferred; each pair once
 };
 
 /// What re-planning one pair did.
@@ -58,12 +60,18 @@ class Engine {
   /// Stores the lines and, unless `plan` is false, re-plans every touched pair in the same
   /// transaction. With `plan` false the touched pairs are returned for replan_pairs().
   IngestSummary ingest(const std::vector<core::OrderLine>& lines, bool plan = true);
+  /// Maps lines to their periodic category and parsed pack size; no store access (thread-safe).
+  std::vector<store::LineRecord> prepare(std::vector<core::OrderLine> lines) const;
+  /// ingest() of prepared lines.
+  IngestSummary ingest_records(const std::vector<store::LineRecord>& records, bool plan = true);
 
   /// Re-plans pairs, `batch` per transaction; adds the counts to `summary`.
   void replan_pairs(const std::set<PairKey>& pairs, IngestSummary& summary, int batch = 500);
 
   /// Recomputes one pair's prediction and plans its next reminder (call inside a transaction).
-  PairOutcome replan(const std::string& user_id, const std::string& category);
+  /// `lines`, when given, are the pair's stored lines sorted by time (saves reading them).
+  PairOutcome replan(const std::string& user_id, const std::string& category,
+                     const std::vector<store::PairLine>* lines = nullptr);
 
   /// Maps a raw line to a periodic slug ("" when not periodic).
   std::string periodic_of(const core::OrderLine& line) const;
@@ -79,6 +87,23 @@ class Engine {
     bool learned = false;   ///< false: too few users, the default cycle decides
   };
   std::vector<PriorSummary> refresh_priors();
+
+  /// The segments of a stored pair now (the high-value threshold as last stored).
+  Segments segments_of_pair(const store::PairState& pair) const;
+  /// True when the user is in the control group of the current configuration.
+  bool held_out(const std::string& user_id) const;
+
+  /// What sweep() planned.
+  struct SweepSummary {
+    int follow_ups = 0;
+    int lapsed = 0;     ///< pairs found lapsed since they were last planned
+    int win_backs = 0;  ///< win-back reminders planned for them
+  };
+  /// Plans what time alone makes due: follow-ups (a first reminder went out plan.follow_up_days
+  /// ago and the user has not bought since) and win-backs (a pair lapsed). Cheap: indexed
+  /// queries, at most kSweepBatch of each per call.
+  SweepSummary sweep();
+  static constexpr int kSweepBatch = 1000;
 
   /// What the model knows of a category: its prior and the pack size amounts are measured in.
   struct CategoryModel {
@@ -102,12 +127,33 @@ class Engine {
   };
   Snapshot snapshot() const;
 
+  /// A reminder about to be planned.
+  struct Planned {
+    std::string user_id;
+    const config::CategoryConfig* category = nullptr;
+    const config::CampaignConfig* campaign = nullptr;
+    const config::CampaignRule* rule = nullptr;
+    std::string kind;
+    std::string segment;
+    core::EpochSeconds last_at = 0;
+    core::EpochSeconds next_at = 0;
+    core::EpochSeconds due = 0;
+  };
+  std::int64_t insert_planned(const Snapshot& s, const Planned& p, const core::TimeZone& tz,
+                              core::EpochSeconds now);
+  SegmentInput segment_input(const std::string& user_id, const store::PairState& pair,
+                             core::EpochSeconds now) const;
+  /// Records the conversion of `r` when an order line of the pair falls in its window.
+  void attribute(const core::Reminder& r, const std::vector<store::PairLine>& lines,
+                 const config::PlanConfig& plan, core::EpochSeconds now, PairOutcome& out);
+
   store::Store& store_;
   const core::Clock& clock_;
   mutable std::mutex mu_;
   Snapshot snap_;
   std::shared_ptr<const std::map<std::string, CategoryModel>> models_ =
       std::make_shared<const std::map<std::string, CategoryModel>>();
+  std::optional<double> high_value_spend_;  ///< stored threshold of the high-value segment
 };
 
 /// The pack size of a line: its pack_size field, else a size named in the product name
@@ -122,6 +168,16 @@ std::string reminder_key(const std::string& user_id, const std::string& category
 /// time, or — when that is already past — the next send time from `now` on.
 core::EpochSeconds send_slot(std::int64_t day, const config::PlanConfig& plan,
                              const core::TimeZone& tz, core::EpochSeconds now);
+
+/// The user's time zone (users.tz), else `fallback` (the merchant's).
+core::TimeZone user_time_zone(const std::optional<store::UserRecord>& user,
+                              const core::TimeZone& fallback);
+
+/// Channels a reminder of `category` tries, in order: the campaign's, else the category's,
+/// else default_channels.
+std::vector<std::string> channel_order(const config::Config& config,
+                                       const config::CategoryConfig& category,
+                                       const config::CampaignConfig& campaign);
 
 /// "3月14日"
 std::string chinese_date(core::EpochSeconds t, const core::TimeZone& tz);

@@ -22,6 +22,23 @@ json reminder_json(const core::Reminder& r, const core::TimeZone& tz) {
   if (!r.last_error.empty()) j["last_error"] = r.last_error;
   if (!r.provider_id.empty()) j["provider_id"] = r.provider_id;
   if (!r.receipt.empty()) j["receipt"] = r.receipt;
+  // Campaigns.
+  j["campaign"] = r.campaign;
+  j["segment"] = r.segment;
+  j["template"] = r.template_name;
+  j["coupon_rule"] = r.coupon_rule;
+  j["held_out"] = r.held_out;
+  if (r.merged_into != 0) j["merged_into"] = r.merged_into;
+  if (!r.coupon_code.empty()) j["coupon_code"] = r.coupon_code;
+  if (!r.coupon_note.empty()) j["coupon_note"] = r.coupon_note;
+  if (r.sent_at != 0) {
+    j["sent_at"] = core::format_utc(r.sent_at);
+    j["sent_local"] = tz.format_local(r.sent_at);
+  }
+  if (r.converted_at != 0) {
+    j["converted_at"] = core::format_utc(r.converted_at);
+    j["coupon_redeemed"] = r.coupon_redeemed;
+  }
   return j;
 }
 
@@ -77,6 +94,10 @@ json user_view(store::Store& store, const config::Config& config, const std::str
       const auto estimate =
           model::estimate(purchases, cm.prior, Engine::params_of(config), p.updated_at, tz);
       c["explain"] = model::explain(estimate);
+      const auto segments = engine->segments_of_pair(p);
+      json list = json::array({segments.lifecycle});
+      if (segments.high_value) list.push_back("high_value");
+      c["segments"] = std::move(list);
     }
     json rems = json::array();
     for (const auto& r : store.pair_reminders(user_id, p.category)) {
@@ -89,6 +110,7 @@ json user_view(store::Store& store, const config::Config& config, const std::str
   out["categories"] = std::move(list);
   out["other_lines"] = other;
   if (const auto u = store.user(user_id)) out["opted_out"] = u->opted_out;
+  if (engine) out["held_out"] = engine->held_out(user_id);
   return out;
 }
 
@@ -124,14 +146,22 @@ std::string format_user(const json& u) {
       out += fmt::format("  interval:   {} .. {}\n", p["lo"].get<std::string>().substr(0, 10),
                          p["hi"].get<std::string>().substr(0, 10));
     }
+    if (c.contains("segments")) {
+      std::string list;
+      for (const auto& seg : c["segments"])
+        list += (list.empty() ? "" : ", ") + seg.get<std::string>();
+      out += fmt::format("  segments:   {}{}\n", list,
+                         u.value("held_out", false) ? " (control group: held out)" : "");
+    }
     if (c.contains("explain")) {
       out += "  why:\n";
       for (const auto& line : c["explain"]) out += "    " + line.get<std::string>() + "\n";
     }
     for (const auto& r : c.value("reminders", json::array())) {
-      out += fmt::format("  reminder {:>5}  {}  {:<9}  {}\n", r["id"].get<std::int64_t>(),
-                         r["due_local"].get<std::string>(), r["state"].get<std::string>(),
-                         r["key"].get<std::string>());
+      out += fmt::format("  reminder {:>5}  {}  {:<9}  {:<9}  {:<9} {}\n",
+                         r["id"].get<std::int64_t>(), r["due_local"].get<std::string>(),
+                         r["state"].get<std::string>(), r["kind"].get<std::string>(),
+                         r.value("segment", std::string()), r.value("template", std::string()));
     }
   }
   out += fmt::format("\n{} line(s) in other categories\n", u["other_lines"].get<std::int64_t>());

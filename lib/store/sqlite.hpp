@@ -40,6 +40,8 @@ class Statement {
   Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
   Statement& bind(int index, std::nullopt_t);
   Statement& bind(int index, const std::optional<double>& value);
+  /// Binds text without copying it: it must stay valid until the next reset() or step to the end.
+  Statement& bind_static(int index, std::string_view value);
 
   /// Steps once: true while a row is available.
   bool step();
@@ -52,6 +54,8 @@ class Statement {
   double real(int col) const { return sqlite3_column_double(stmt_, col); }
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string text(int col) const;
+  /// The text of a column without a copy, valid until the next step() or reset().
+  std::string_view view(int col) const;
   std::optional<double> opt_real(int col) const;
 
  private:
@@ -73,6 +77,10 @@ class ScopedStatement {
     s_.bind(index, std::forward<T>(value));
     return *this;
   }
+  ScopedStatement& bind_static(int index, std::string_view value) {
+    s_.bind_static(index, value);
+    return *this;
+  }
   bool step() { return s_.step(); }
   void run() { s_.run(); }
   void reset() { s_.reset(); }
@@ -80,6 +88,7 @@ class ScopedStatement {
   double real(int col) const { return s_.real(col); }
   bool is_null(int col) const { return s_.is_null(col); }
   std::string text(int col) const { return s_.text(col); }
+  std::string_view view(int col) const { return s_.view(col); }
   std::optional<double> opt_real(int col) const { return s_.opt_real(col); }
   operator const Statement&() const { return s_; }
 

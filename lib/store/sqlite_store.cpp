@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 namespace replenish::store {
 namespace {
@@ -15,7 +18,8 @@ using core::ReminderState;
 constexpr const char* kReminderColumns =
     "id, key, user_id, category, kind, due_at, state, channel, payload, attempts, "
     "next_attempt_at, lease_until, created_at, updated_at, last_error, provider_id, based_on, "
-    "receipt";
+    "receipt, campaign, segment, template, coupon_rule, held_out, COALESCE(merged_into, 0), "
+    "coupon_code, coupon_note, COALESCE(sent_at, 0), COALESCE(converted_at, 0), coupon_redeemed";
 
 Reminder read_reminder(const Statement& st) {
   Reminder r;
@@ -37,6 +41,17 @@ Reminder read_reminder(const Statement& st) {
   r.provider_id = st.text(15);
   r.based_on = st.int64(16);
   r.receipt = st.text(17);
+  r.campaign = st.text(18);
+  r.segment = st.text(19);
+  r.template_name = st.text(20);
+  r.coupon_rule = st.text(21);
+  r.held_out = st.int64(22) != 0;
+  r.merged_into = st.int64(23);
+  r.coupon_code = st.text(24);
+  r.coupon_note = st.text(25);
+  r.sent_at = st.int64(26);
+  r.converted_at = st.int64(27);
+  r.coupon_redeemed = st.int64(28) != 0;
   return r;
 }
 
@@ -105,6 +120,9 @@ ScopedStatement SqliteStore::stmt(const std::string& sql) {
 SqliteStore::SqliteStore(const std::string& path)
     : db_(std::make_unique<Connection>(path, false, true)) {
   migrate(*db_, embedded_migrations());
+  // SQLite's default 2 MiB page cache re-reads the hot index pages of a large store from the OS
+  // on every request; 32 MiB keeps them (it fills only as pages are used).
+  set_cache_kib(32 * 1024);
 }
 
 int SqliteStore::schema_version() {
@@ -133,7 +151,9 @@ void SqliteStore::with_transaction(const std::function<void()>& fn) {
 AddOrdersResult SqliteStore::add_orders(const std::vector<LineRecord>& lines, EpochSeconds now) {
   std::lock_guard lock(mu_);
   AddOrdersResult result;
-  std::set<std::pair<std::string, std::string>> touched;
+  // (user, periodic) of every stored periodic line, pointing into `lines`: sorted and made unique
+  // at the end, so that a batch allocates per pair rather than per line.
+  std::vector<std::pair<std::string_view, std::string_view>> touched;
   with_transaction([&] {
     auto insert = stmt(
         "INSERT INTO orders (order_id, line, user_id, sku, category, subcategory, pack_size, "
@@ -146,26 +166,27 @@ AddOrdersResult SqliteStore::add_orders(const std::vector<LineRecord>& lines, Ep
     for (std::size_t i = 0; i < lines.size(); ++i) {
       const auto& rec = lines[i];
       const auto& l = rec.line;
-      insert.bind(1, l.order_id).bind(2, l.line).bind(3, l.user_id).bind(4, l.sku);
-      insert.bind(5, l.category).bind(6, l.subcategory).bind(7, l.pack_size);
-      insert.bind(8, l.quantity).bind(9, l.unit_price).bind(10, l.ordered_at);
-      insert.bind(11, l.coupon_code);
+      // The texts outlive the step: bound without a copy.
+      insert.bind_static(1, l.order_id).bind(2, l.line).bind_static(3, l.user_id);
+      insert.bind_static(4, l.sku).bind_static(5, l.category).bind_static(6, l.subcategory);
+      insert.bind_static(7, l.pack_size).bind(8, l.quantity).bind(9, l.unit_price);
+      insert.bind(10, l.ordered_at).bind_static(11, l.coupon_code);
       if (rec.periodic.empty()) {
         insert.bind(12, std::nullopt);
       } else {
-        insert.bind(12, rec.periodic);
+        insert.bind_static(12, rec.periodic);
       }
       insert.bind(13, rec.pack_value);
       if (rec.pack_unit.empty()) {
         insert.bind(14, std::nullopt);
       } else {
-        insert.bind(14, rec.pack_unit);
+        insert.bind_static(14, rec.pack_unit);
       }
       insert.bind(15, now);
       insert.run();
       if (db_->changes() == 1) {
         ++result.stored;
-        if (!rec.periodic.empty()) touched.emplace(l.user_id, rec.periodic);
+        if (!rec.periodic.empty()) touched.emplace_back(l.user_id, rec.periodic);
         continue;
       }
       existing.bind(1, l.order_id).bind(2, l.line);
@@ -182,7 +203,12 @@ AddOrdersResult SqliteStore::add_orders(const std::vector<LineRecord>& lines, Ep
       }
     }
   });
-  result.touched_pairs.assign(touched.begin(), touched.end());
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  result.touched_pairs.reserve(touched.size());
+  for (const auto& [user, category] : touched) {
+    result.touched_pairs.emplace_back(std::string(user), std::string(category));
+  }
   return result;
 }
 
@@ -208,13 +234,14 @@ void SqliteStore::for_each_pair(const std::function<void(const std::string&, con
   std::string user, category;
   std::vector<PairLine> lines;
   while (st.step()) {
-    std::string u = st.text(0), c = st.text(1);
-    if ((u != user || c != category) && !lines.empty()) {
-      fn(user, category, lines);
+    // Compared in place: a new pair allocates, a line of the same pair does not.
+    const std::string_view u = st.view(0), c = st.view(1);
+    if (u != user || c != category) {
+      if (!lines.empty()) fn(user, category, lines);
       lines.clear();
+      user.assign(u);
+      category.assign(c);
     }
-    user = std::move(u);
-    category = std::move(c);
     lines.push_back(PairLine{st.int64(2), st.real(3), st.opt_real(4), st.text(5)});
   }
   if (!lines.empty()) fn(user, category, lines);
@@ -424,12 +451,15 @@ std::int64_t SqliteStore::insert_reminder(const Reminder& r) {
   std::lock_guard lock(mu_);
   auto st = stmt(
       "INSERT INTO reminders (key, user_id, category, kind, based_on, due_at, state, channel, "
-      "payload, attempts, next_attempt_at, created_at, updated_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?11) "
+      "payload, attempts, next_attempt_at, created_at, updated_at, campaign, segment, template, "
+      "coupon_rule, held_out) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16) "
       "ON CONFLICT (key) DO NOTHING");
   st.bind(1, r.key).bind(2, r.user_id).bind(3, r.category).bind(4, r.kind);
   st.bind(5, r.based_on).bind(6, r.due_at).bind(7, core::to_string(r.state)).bind(8, r.channel);
   st.bind(9, r.payload).bind(10, r.next_attempt_at).bind(11, r.created_at);
+  st.bind(12, r.campaign).bind(13, r.segment).bind(14, r.template_name).bind(15, r.coupon_rule);
+  st.bind(16, r.held_out ? 1 : 0);
   st.run();
   return db_->changes() == 1 ? db_->last_insert_id() : 0;
 }
@@ -456,12 +486,21 @@ std::vector<Reminder> SqliteStore::pair_reminders(const std::string& user_id,
 
 std::vector<Reminder> SqliteStore::list_reminders(const ReminderFilter& f) {
   std::lock_guard lock(mu_);
-  auto st = stmt(fmt::format(
-      "SELECT {} FROM reminders WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR user_id = ?2) "
-      "AND (?3 = '' OR category = ?3) AND due_at >= ?4 ORDER BY due_at, id LIMIT ?5",
-      kReminderColumns));
-  st.bind(1, f.state ? core::to_string(*f.state) : "").bind(2, f.user_id).bind(3, f.category);
+  // Only the conditions asked for, so that an index serves them: (state, due_at) walks the
+  // schedule in order and stops after `limit` rows; (user_id, category, state) finds a user's.
+  // The text comes from these fixed pieces only (at most 16 statements); values are bound.
+  std::string where = "due_at >= ?4";
+  if (f.state) where += " AND state = ?1";
+  if (!f.user_id.empty()) where += " AND user_id = ?2";
+  if (!f.category.empty()) where += " AND category = ?3";
+  if (f.due_to != 0) where += " AND due_at < ?6";
+  auto st = stmt(fmt::format("SELECT {} FROM reminders WHERE {} ORDER BY due_at, id LIMIT ?5",
+                             kReminderColumns, where));
+  if (f.state) st.bind(1, core::to_string(*f.state));
+  if (!f.user_id.empty()) st.bind(2, f.user_id);
+  if (!f.category.empty()) st.bind(3, f.category);
   st.bind(4, f.due_from).bind(5, f.limit);
+  if (f.due_to != 0) st.bind(6, f.due_to);
   std::vector<Reminder> out;
   while (st.step()) out.push_back(read_reminder(st));
   return out;
@@ -483,47 +522,24 @@ std::vector<Reminder> SqliteStore::claim_due(EpochSeconds now, int limit, int le
   std::lock_guard lock(mu_);
   std::vector<Reminder> out;
   with_transaction([&] {
-    // Due planned rows and 'sending' rows whose lease ran out (their daemon died): one
-    // indexed range per state over (state, next_attempt_at).
-    auto select =
-        db_->prepare(fmt::format("SELECT {} FROM reminders WHERE state IN ('planned', 'sending') "
-                                 "AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
-                                 kReminderColumns));
-    select.bind(1, now).bind(2, limit);
-    while (select.step()) out.push_back(read_reminder(select));
-    auto lease = stmt(
+    // One statement: due planned rows and 'sending' rows whose lease ran out (their daemon
+    // died), one indexed range per state over (state, next_attempt_at), leased as they are read.
+    auto claim = stmt(fmt::format(
         "UPDATE reminders SET state = 'sending', lease_until = ?1, next_attempt_at = ?1, "
-        "attempts = attempts + 1, updated_at = ?2 WHERE id = ?3");
-    for (auto& r : out) {
-      lease.bind(1, now + lease_seconds).bind(2, now).bind(3, r.id);
-      lease.run();
-      r.state = ReminderState::kSending;
-      r.lease_until = now + lease_seconds;
-      r.attempts += 1;
-    }
+        "attempts = attempts + 1, updated_at = ?2 WHERE id IN (SELECT id FROM reminders "
+        "WHERE state IN ('planned', 'sending') AND next_attempt_at <= ?2 "
+        "ORDER BY next_attempt_at, id LIMIT ?3) RETURNING {}",
+        kReminderColumns));
+    claim.bind(1, now + lease_seconds).bind(2, now).bind(3, limit);
+    while (claim.step()) out.push_back(read_reminder(claim));
   });
+  std::sort(out.begin(), out.end(),
+            [](const Reminder& a, const Reminder& b) { return a.id < b.id; });
   return out;
 }
 
 void SqliteStore::finish_attempt(const AttemptRecord& a) {
-  std::lock_guard lock(mu_);
-  with_transaction([&] {
-    auto ins = stmt(
-        "INSERT INTO attempts (reminder_id, at, channel, outcome, detail, ms) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    ins.bind(1, a.reminder_id).bind(2, a.at).bind(3, a.channel).bind(4, a.outcome);
-    ins.bind(5, a.detail).bind(6, a.ms);
-    ins.run();
-    auto upd = stmt(
-        "UPDATE reminders SET state = ?1, channel = ?2, last_error = ?3, provider_id = ?4, "
-        "next_attempt_at = ?5, lease_until = 0, updated_at = ?6, "
-        "sent_at = CASE WHEN ?1 = 'sent' THEN ?6 ELSE sent_at END "
-        "WHERE id = ?7 AND state = 'sending'");
-    upd.bind(1, core::to_string(a.new_state)).bind(2, a.channel);
-    upd.bind(3, a.new_state == ReminderState::kSent ? std::string() : a.detail);
-    upd.bind(4, a.provider_id).bind(5, a.next_attempt_at).bind(6, a.at).bind(7, a.reminder_id);
-    upd.run();
-  });
+  finish_attempts({a});
 }
 
 std::map<std::string, std::int64_t> SqliteStore::reminder_counts() {
@@ -531,6 +547,305 @@ std::map<std::string, std::int64_t> SqliteStore::reminder_counts() {
   auto st = stmt("SELECT state, COUNT(*) FROM reminders GROUP BY state");
   std::map<std::string, std::int64_t> out;
   while (st.step()) out[st.text(0)] = st.int64(1);
+  return out;
+}
+
+namespace {
+
+/// Placeholders of the IN (…) lists of batched lookups: one prepared statement serves any
+/// number of ids, in chunks; unused places are bound to NULL, which matches nothing.
+constexpr int kInListSize = 128;
+
+std::string in_list() {
+  std::string out = "(";
+  for (int i = 1; i <= kInListSize; ++i) out += fmt::format("{}?{}", i > 1 ? ", " : "", i);
+  return out + ")";
+}
+
+/// Calls `fn(first, last)` for each chunk of at most kInListSize distinct ids.
+template <typename Fn>
+void for_each_chunk(const std::vector<std::string>& ids, Fn fn) {
+  std::vector<std::string> distinct(ids);
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  for (std::size_t i = 0; i < distinct.size(); i += kInListSize) {
+    fn(distinct.begin() + static_cast<std::ptrdiff_t>(i),
+       distinct.begin() + static_cast<std::ptrdiff_t>(std::min(distinct.size(), i + kInListSize)));
+  }
+}
+
+template <typename It>
+void bind_in_list(ScopedStatement& st, It first, It last) {
+  int index = 1;
+  for (auto it = first; it != last; ++it) st.bind(index++, *it);
+  for (; index <= kInListSize; ++index) st.bind(index, std::nullopt);
+}
+
+}  // namespace
+
+void SqliteStore::finish_attempts(const std::vector<AttemptRecord>& attempts) {
+  if (attempts.empty()) return;
+  std::lock_guard lock(mu_);
+  with_transaction([&] {
+    auto ins = stmt(
+        "INSERT INTO attempts (reminder_id, at, channel, outcome, detail, ms, provider_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    auto upd = stmt(
+        "UPDATE reminders SET state = ?1, channel = ?2, last_error = ?3, provider_id = ?4, "
+        "next_attempt_at = ?5, lease_until = 0, updated_at = ?6, "
+        "sent_at = CASE WHEN ?1 = 'sent' THEN ?6 ELSE sent_at END, "
+        "merged_into = CASE WHEN ?8 > 0 THEN ?8 ELSE merged_into END, "
+        "coupon_code = CASE WHEN ?9 <> '' THEN ?9 ELSE coupon_code END, "
+        "coupon_note = CASE WHEN ?10 <> '' THEN ?10 ELSE coupon_note END, "
+        "attempts = attempts - ?11 "
+        "WHERE id = ?7 AND state = 'sending'");
+    auto defer = stmt(
+        "UPDATE reminders SET state = 'planned', next_attempt_at = ?1, lease_until = 0, "
+        "attempts = MAX(attempts - 1, 0), updated_at = ?2 WHERE id = ?3 AND state = 'sending'");
+    for (const auto& a : attempts) {
+      if (a.deferred) {
+        defer.bind(1, a.next_attempt_at).bind(2, a.at).bind(3, a.reminder_id);
+        defer.run();
+        continue;
+      }
+      ins.bind(1, a.reminder_id).bind(2, a.at).bind(3, a.channel).bind(4, a.outcome);
+      ins.bind(5, a.detail).bind(6, a.ms).bind(7, a.provider_id);
+      ins.run();
+      upd.bind(1, core::to_string(a.new_state)).bind(2, a.channel);
+      upd.bind(3, a.new_state == ReminderState::kSent ? std::string() : a.detail);
+      upd.bind(4, a.provider_id).bind(5, a.next_attempt_at).bind(6, a.at).bind(7, a.reminder_id);
+      upd.bind(8, a.merged_into).bind(9, a.coupon_code).bind(10, a.coupon_note);
+      upd.bind(11, a.refund_attempt ? 1 : 0);
+      upd.run();
+    }
+  });
+}
+
+std::map<std::string, UserRecord> SqliteStore::users(const std::vector<std::string>& user_ids) {
+  std::lock_guard lock(mu_);
+  std::map<std::string, UserRecord> out;
+  static const std::string sql =
+      "SELECT user_id, COALESCE(openid, ''), COALESCE(tz, ''), opted_out FROM users "
+      "WHERE user_id IN " +
+      in_list();
+  for_each_chunk(user_ids, [&](auto first, auto last) {
+    auto st = stmt(sql);
+    bind_in_list(st, first, last);
+    while (st.step()) {
+      UserRecord u{st.text(0), st.text(1), st.text(2), st.int64(3) != 0};
+      out.emplace(u.user_id, std::move(u));
+    }
+  });
+  return out;
+}
+
+std::set<std::pair<std::string, std::string>> SqliteStore::channel_optouts(
+    const std::vector<std::string>& user_ids) {
+  std::lock_guard lock(mu_);
+  std::set<std::pair<std::string, std::string>> out;
+  static const std::string sql =
+      "SELECT user_id, channel FROM channel_optouts WHERE user_id IN " + in_list();
+  for_each_chunk(user_ids, [&](auto first, auto last) {
+    auto st = stmt(sql);
+    bind_in_list(st, first, last);
+    while (st.step()) out.emplace(st.text(0), st.text(1));
+  });
+  return out;
+}
+
+std::vector<AttemptRow> SqliteStore::attempts(std::int64_t reminder_id) {
+  std::lock_guard lock(mu_);
+  auto st = stmt(
+      "SELECT id, reminder_id, at, channel, outcome, detail, ms, provider_id FROM attempts "
+      "WHERE reminder_id = ?1 ORDER BY id");
+  st.bind(1, reminder_id);
+  std::vector<AttemptRow> out;
+  while (st.step()) {
+    out.push_back(AttemptRow{st.int64(0), st.int64(1), st.int64(2), st.text(3), st.text(4),
+                             st.text(5), st.int64(6), st.text(7)});
+  }
+  return out;
+}
+
+std::vector<Reminder> SqliteStore::dead_letters(int limit) {
+  std::lock_guard lock(mu_);
+  auto st = stmt(fmt::format(
+      "SELECT {} FROM reminders WHERE state = 'dead' ORDER BY updated_at DESC, id DESC LIMIT ?1",
+      kReminderColumns));
+  st.bind(1, limit);
+  std::vector<Reminder> out;
+  while (st.step()) out.push_back(read_reminder(st));
+  return out;
+}
+
+bool SqliteStore::requeue_dead(std::int64_t id, const std::string& reason, EpochSeconds now) {
+  std::lock_guard lock(mu_);
+  auto st = stmt(
+      "UPDATE reminders SET state = 'planned', next_attempt_at = ?1, lease_until = 0, "
+      "last_error = ?2, updated_at = ?1 WHERE id = ?3 AND state = 'dead'");
+  st.bind(1, now).bind(2, reason).bind(3, id);
+  st.run();
+  return db_->changes() == 1;
+}
+
+std::vector<PackSizeCount> SqliteStore::pack_size_counts() {
+  std::lock_guard lock(mu_);
+  // Counted here rather than with GROUP BY, which would sort every line: a walk of the covering
+  // orders index and a handful of distinct sizes.
+  auto st = stmt(
+      "SELECT periodic, pack_value, pack_unit FROM orders "
+      "WHERE periodic IS NOT NULL AND pack_value IS NOT NULL");
+  std::vector<PackSizeCount> out;
+  std::map<std::tuple<std::string, std::string, double>, std::int64_t> counts;
+  std::string category, unit;
+  while (st.step()) {
+    category.assign(st.view(0));
+    unit.assign(st.view(2));
+    ++counts[{category, unit, st.real(1)}];
+  }
+  for (const auto& [key, n] : counts) {
+    out.push_back(PackSizeCount{std::get<0>(key), std::get<2>(key), std::get<1>(key), n});
+  }
+  return out;
+}
+
+void SqliteStore::set_cache_kib(std::int64_t kib) {
+  std::lock_guard lock(mu_);
+  db_->exec(fmt::format("PRAGMA cache_size = -{}", std::max<std::int64_t>(kib, 64)));
+}
+
+}  // namespace replenish::store
+
+// Coupons.
+namespace replenish::store {
+namespace {
+
+constexpr const char* kCouponColumns =
+    "code, rule, user_id, category, COALESCE(reminder_id, 0), source, value_text, issued_at, "
+    "expires_at, redeemed_at, COALESCE(redeemed_order, '')";
+
+CouponRecord read_coupon(const ScopedStatement& st) {
+  CouponRecord c;
+  c.code = st.text(0);
+  c.rule = st.text(1);
+  c.user_id = st.text(2);
+  c.category = st.text(3);
+  c.reminder_id = st.int64(4);
+  c.source = st.text(5);
+  c.value_text = st.text(6);
+  c.issued_at = st.int64(7);
+  c.expires_at = st.int64(8);
+  if (!st.is_null(9)) c.redeemed_at = st.int64(9);
+  c.redeemed_order = st.text(10);
+  return c;
+}
+
+std::string upper_ascii(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+CouponIssue SqliteStore::check_coupon(const CouponRecord& c, const CouponLimits& limits) {
+  std::lock_guard lock(mu_);
+  CouponIssue out;
+  if (c.reminder_id != 0) {
+    auto st = stmt(fmt::format("SELECT {} FROM coupons WHERE reminder_id = ?1", kCouponColumns));
+    st.bind(1, c.reminder_id);
+    if (st.step()) return CouponIssue{CouponDecision::kReused, read_coupon(st)};
+  }
+  {
+    auto st = stmt(fmt::format(
+        "SELECT {} FROM coupons WHERE user_id = ?1 AND category = ?2 AND redeemed_at IS NULL "
+        "AND expires_at > ?3 ORDER BY expires_at DESC LIMIT 1",
+        kCouponColumns));
+    st.bind(1, c.user_id).bind(2, c.category).bind(3, c.issued_at);
+    if (st.step()) return CouponIssue{CouponDecision::kLiveCouponExists, read_coupon(st)};
+  }
+  if (limits.budget_per_day > 0) {
+    auto st =
+        stmt("SELECT COUNT(*) FROM coupons WHERE rule = ?1 AND issued_at >= ?2 AND issued_at < ?3");
+    st.bind(1, c.rule).bind(2, limits.day_start).bind(3, limits.day_end);
+    if (st.step() && st.int64(0) >= limits.budget_per_day) {
+      out.decision = CouponDecision::kBudgetExhausted;
+      return out;
+    }
+  }
+  if (limits.budget_total > 0) {
+    auto st = stmt("SELECT COUNT(*) FROM coupons WHERE rule = ?1");
+    st.bind(1, c.rule);
+    if (st.step() && st.int64(0) >= limits.budget_total) {
+      out.decision = CouponDecision::kBudgetExhausted;
+      return out;
+    }
+  }
+  return out;
+}
+
+CouponIssue SqliteStore::issue_coupon(const CouponRecord& c, const CouponLimits& limits) {
+  std::lock_guard lock(mu_);
+  CouponIssue out;
+  with_transaction([&] {
+    out = check_coupon(c, limits);
+    if (out.decision != CouponDecision::kIssued) return;
+    auto ins = stmt(
+        "INSERT INTO coupons (code, rule, user_id, category, reminder_id, source, value_text, "
+        "issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, NULLIF(?5, 0), ?6, ?7, ?8, ?9) "
+        "ON CONFLICT (code) DO NOTHING");
+    ins.bind(1, c.code).bind(2, c.rule).bind(3, c.user_id).bind(4, c.category);
+    ins.bind(5, c.reminder_id).bind(6, c.source).bind(7, c.value_text).bind(8, c.issued_at);
+    ins.bind(9, c.expires_at);
+    ins.run();
+    if (db_->changes() == 1) {
+      out.coupon = c;
+      out.coupon.redeemed_at.reset();
+      out.coupon.redeemed_order.clear();
+    } else {
+      out.decision = CouponDecision::kCodeTaken;
+    }
+  });
+  return out;
+}
+
+std::optional<CouponRecord> SqliteStore::coupon(const std::string& code) {
+  std::lock_guard lock(mu_);
+  auto st = stmt(fmt::format("SELECT {} FROM coupons WHERE code = ?1", kCouponColumns));
+  st.bind(1, code);
+  if (st.step()) return read_coupon(st);
+  st.reset();
+  const std::string upper = upper_ascii(code);
+  if (upper == code) return std::nullopt;
+  st.bind(1, upper);
+  if (st.step()) return read_coupon(st);
+  return std::nullopt;
+}
+
+RedeemResult SqliteStore::redeem_coupon(const std::string& code, const std::string& order_id,
+                                        EpochSeconds at) {
+  std::lock_guard lock(mu_);
+  RedeemResult out;
+  with_transaction([&] {
+    auto found = coupon(code);
+    if (!found) return;
+    out.coupon = *found;
+    if (found->redeemed_at) {
+      out.status = RedeemStatus::kAlreadyRedeemed;
+      return;
+    }
+    if (at >= found->expires_at) {
+      out.status = RedeemStatus::kExpired;
+      return;
+    }
+    auto upd = stmt(
+        "UPDATE coupons SET redeemed_at = ?1, redeemed_order = ?2 "
+        "WHERE code = ?3 AND redeemed_at IS NULL");
+    upd.bind(1, at).bind(2, order_id).bind(3, found->code);
+    upd.run();
+    out.status = RedeemStatus::kRedeemed;
+    out.coupon.redeemed_at = at;
+    out.coupon.redeemed_order = order_id;
+  });
   return out;
 }
 

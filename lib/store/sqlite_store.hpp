@@ -62,6 +62,63 @@ class SqliteStore final : public Store {
   void finish_attempt(const AttemptRecord& attempt) override;
   std::map<std::string, std::int64_t> reminder_counts() override;
 
+  // Campaigns (sqlite_campaigns.cpp).
+  double user_spend(const std::string& user_id) override;
+  std::vector<double> spend_per_user() override;
+  void save_threshold(const std::string& name, double value, std::int64_t n_users,
+                      core::EpochSeconds now) override;
+  std::optional<double> threshold(const std::string& name) override;
+  std::optional<core::EpochSeconds> coupon_order(const std::string& user_id,
+                                                 const std::string& coupon_code,
+                                                 core::EpochSeconds from,
+                                                 core::EpochSeconds to) override;
+  void set_conversion(std::int64_t id, core::EpochSeconds converted_at,
+                      bool coupon_redeemed) override;
+  std::vector<core::Reminder> follow_up_candidates(core::EpochSeconds from, core::EpochSeconds to,
+                                                   int limit) override;
+  std::vector<std::pair<std::string, std::string>> lapse_candidates(core::EpochSeconds now,
+                                                                    int limit) override;
+  std::int64_t cancel_user_reminders(const std::string& user_id, const std::string& reason,
+                                     core::EpochSeconds now) override;
+  std::map<std::string, std::vector<core::EpochSeconds>> recent_sends(
+      const std::vector<std::string>& user_ids, core::EpochSeconds since) override;
+  std::map<std::string, std::vector<std::int64_t>> merge_candidates(
+      const std::vector<std::string>& user_ids, core::EpochSeconds until) override;
+  std::vector<core::Reminder> claim_ids(const std::vector<std::int64_t>& ids,
+                                        core::EpochSeconds now, int lease_seconds) override;
+  std::vector<StatsRow> stats_rows(core::EpochSeconds since, core::EpochSeconds until,
+                                   core::EpochSeconds now,
+                                   core::EpochSeconds attribution_seconds) override;
+  CouponIssue check_coupon(const CouponRecord& candidate, const CouponLimits& limits) override;
+  CouponIssue issue_coupon(const CouponRecord& candidate, const CouponLimits& limits) override;
+  RedeemResult redeem_coupon(const std::string& code, const std::string& order_id,
+                             core::EpochSeconds at) override;
+  std::optional<CouponRecord> coupon(const std::string& code) override;
+
+  // Operations (sqlite_store_ops.cpp).
+  bool snooze_reminder(std::int64_t id, core::EpochSeconds at, core::EpochSeconds now) override;
+  std::optional<core::Reminder> resend_reminder(std::int64_t id, core::EpochSeconds at,
+                                                core::EpochSeconds now) override;
+  std::map<std::string, std::int64_t> erase_user(const std::string& user_id,
+                                                 const AuditRecord& audit) override;
+  std::vector<AuditRecord> audit_log(int limit) override;
+  RetentionCounts apply_retention(const RetentionPolicy& policy, bool dry_run) override;
+  QueueStats queue_stats(core::EpochSeconds now) override;
+  void finish_attempts(const std::vector<AttemptRecord>& attempts) override;
+  std::map<std::string, UserRecord> users(const std::vector<std::string>& user_ids) override;
+  std::set<std::pair<std::string, std::string>> channel_optouts(
+      const std::vector<std::string>& user_ids) override;
+
+  std::vector<AttemptRow> attempts(std::int64_t reminder_id) override;
+  std::vector<core::Reminder> dead_letters(int limit) override;
+  bool requeue_dead(std::int64_t id, const std::string& reason, core::EpochSeconds now) override;
+
+  std::vector<PackSizeCount> pack_size_counts() override;
+
+  // Bulk work (replenishctl import).
+  /// Sets this connection's page cache (KiB), so that a bulk import keeps its indexes in memory.
+  void set_cache_kib(std::int64_t kib);
+
  private:
   /// A prepared statement kept for re-use, for one call (with mu_ held).
   ScopedStatement stmt(const std::string& sql);

@@ -131,10 +131,12 @@ TEST_CASE("config: the shipped replenishd.yaml is valid but for its secret files
   } catch (const ConfigError& e) {
     issues = e.issues();
   }
-  REQUIRE(issues.size() == 2);
+  REQUIRE(issues.size() == 3);
   CHECK(issues[0].path == "server.tokens[0].token_file");
   CHECK(issues[0].message == "cannot read '/etc/replenish/shop.token'");
   CHECK(issues[1].path == "server.tokens[1].token_file");
+  CHECK(issues[2].path == "coupons.secret_file");
+  CHECK(issues[2].message == "cannot read '/etc/replenish/coupon.key'");
 }
 
 TEST_CASE("config: the demo config loads") {

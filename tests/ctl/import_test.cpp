@@ -34,8 +34,8 @@ TEST_CASE("ctl: import keeps valid rows around bad ones and reports each with it
                         dir.path().string());
   CHECK(r.exit_code == 0);
   CHECK(r.err.find(csv + ":3: quantity: must be a positive number, got '-2'") != std::string::npos);
-  CHECK(r.err.find(csv + ":4: ordered_at: missing UTC offset (add Z or ±HH:MM)") !=
-        std::string::npos);
+  CHECK(r.err.find(csv + ":4: ordered_at: missing UTC offset (add Z or ±HH:MM), got "
+                         "'2024-02-11T10:00:00'") != std::string::npos);
   CHECK(r.err.find("ignored unknown column(s): channel") != std::string::npos);
   CHECK(r.out.find("5 rows: 3 stored, 0 duplicate, 0 conflicting, 2 rejected (2 in periodic "
                    "categories)") != std::string::npos);

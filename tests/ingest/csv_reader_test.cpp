@@ -92,7 +92,7 @@ TEST_CASE("ingest: csv parser edge cases") {
     CHECK(p.parse("\"abc", true) == CsvParser::Status::kError);
     CHECK(p.error() == "unterminated quoted field");
     CHECK(p.parse("\"a\"b,c\n", true) == CsvParser::Status::kError);
-    CHECK(p.error() == "unexpected character after closing quote");
+    CHECK(p.error() == "unexpected character after the closing quote of field 1");
     CHECK(p.parse(std::string(70000, 'x') + "\n", false) == CsvParser::Status::kError);
     CHECK(p.error() == "field longer than 65536 bytes");
   }
@@ -106,7 +106,7 @@ TEST_CASE("ingest: csv with BOM and LF line ends") {
   CHECK(r.lines[0].ordered_at == 1483228800);
 }
 
-TEST_CASE("ingest: csv header names columns in any order and case; unknown columns reported once") {
+TEST_CASE("ingest: csv header names columns in any order and case, unknown columns reported once") {
   const std::string data =
       "Quantity,ORDERED_AT,store,order_id,line,user_id,sku,category,note,coupon_code\n"
       "2,2017-01-01T00:00:00+08:00,s-1,o1,1,u1,k1,c,hello,SAVE5\n"
@@ -149,7 +149,7 @@ TEST_CASE("ingest: csv empty input and header only give no rows") {
   CHECK(r.errors.empty());
 }
 
-TEST_CASE("ingest: csv validation reasons with their line numbers; valid rows around are kept") {
+TEST_CASE("ingest: csv validation reasons with their line numbers, valid rows around are kept") {
   const std::string long_field(70000, 'y');
   const std::string data = kHeader +                                          // 1
                            "o1,1,u1,s1,c,,,1,,2017-10-25T17:32:00Z\n"         // 2 ok
@@ -183,7 +183,7 @@ TEST_CASE("ingest: csv validation reasons with their line numbers; valid rows ar
       {4, "quantity: must be a positive number, got '-2'"},
       {5, "quantity: must be a positive number, got '0'"},
       {6, "user_id: is required"},
-      {7, "ordered_at: missing UTC offset (add Z or ±HH:MM)"},
+      {7, "ordered_at: missing UTC offset (add Z or ±HH:MM), got '2017-10-25T17:32:00'"},
       {8, "row has 5 fields, header has 10"},
       {11, "unit_price: must be a non-negative number, got '-1'"},
       {12, "subcategory: invalid UTF-8"},
@@ -192,7 +192,7 @@ TEST_CASE("ingest: csv validation reasons with their line numbers; valid rows ar
        "ordered_at: must be from 1970-01-01T00:00:00Z up to 2100-01-01T00:00:00Z, got "
        "'2100-01-01T00:00:00Z'"},
       {15, "quantity: must be a positive number, got 'nan'"},
-      {18, "unexpected character after closing quote"},
+      {18, "unexpected character after the closing quote of field 5"},
       {19, "row has 11 fields, header has 10"},
       {20, "field longer than 65536 bytes"},
       {22, "unterminated quoted field"},

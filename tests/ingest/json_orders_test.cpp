@@ -70,7 +70,7 @@ TEST_CASE("ingest: json batch, an array and the orders wrapper, with error indic
       "3: orders[3].quantity: must be a positive number, got -1\n"
       "4: orders[4].line: expected a positive integer, got 0\n"
       "5: orders[5].sku: is required\n"
-      "6: orders[6].ordered_at: missing UTC offset (add Z or ±HH:MM)\n"
+      "6: orders[6].ordered_at: missing UTC offset (add Z or ±HH:MM), got '2017-10-25T10:00:00'\n"
       "7: orders[7].ordered_at: must be from 1970-01-01T00:00:00Z up to 2100-01-01T00:00:00Z, "
       "got 5000000000\n"
       "8: orders[8].ordered_at: expected an ISO-8601 date-time or epoch seconds, got an array\n"

@@ -64,7 +64,7 @@ TEST_CASE("ingest: jsonl rows, malformed lines and wrong types") {
       {9, "quantity: must be a positive number, got -1"},
       {10, "category: expected a string, got an object"},
       {11, "sku: given twice (as 'SKU' and 'sku')"},  // keys come sorted
-      {12, "invalid UTF-8"},
+      {12, "invalid UTF-8 at column 16"},
   });
   CHECK(describe(r.errors) == expected);
 
@@ -151,7 +151,7 @@ TEST_CASE("ingest: gzip members, truncation and corruption") {
   SUBCASE("truncated") {
     const std::string z = gzip(kCsv);
     CHECK_THROWS_WITH_AS(read_text(z.substr(0, z.size() - 10), "cut.csv.gz"),
-                         "'cut.csv.gz': truncated gzip data", ReadError);
+                         "'cut.csv.gz': truncated gzip data (reading line 3)", ReadError);
   }
   SUBCASE("corrupt") {
     std::string z = gzip(kCsv);
@@ -160,7 +160,8 @@ TEST_CASE("ingest: gzip members, truncation and corruption") {
   }
   SUBCASE("garbage after the last member") {
     CHECK_THROWS_WITH_AS(read_text(gzip(kCsv) + "junk", "tail.csv.gz"),
-                         "'tail.csv.gz': unexpected data after the end of the gzip stream",
+                         "'tail.csv.gz': unexpected data after the end of the gzip stream "
+                         "(reading line 4)",
                          ReadError);
   }
 }

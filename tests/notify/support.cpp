@@ -96,8 +96,8 @@ void ResetServer::run() {
     }
     linger reset{1, 0};
     ::setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    ++resets_;  // counted before the client can see the reset and look
     ::close(client);
-    ++resets_;
   }
 }
 

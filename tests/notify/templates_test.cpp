@@ -38,7 +38,8 @@ config::Issues issues_of(const TemplateTexts& texts) {
 
 TEST_CASE("notify: default templates render warm Chinese text exactly") {
   const auto templates = Templates::with_defaults({});
-  CHECK(templates.names() == std::vector<std::string>{"follow_up", "replenish", "win_back"});
+  CHECK(templates.names() ==
+        std::vector<std::string>{"digest", "follow_up", "replenish", "win_back"});
   const auto vars = detergent_vars().to_json();
   CHECK(templates.render("replenish", vars) ==
         "小蓝鲸母婴店提醒您：您上次购买的洗衣液是在11月1日，按您的使用习惯，"

@@ -202,7 +202,7 @@ TEST_CASE("notify: wechat token: a rejected token is forced out only when WeChat
   CHECK(forced(requests[5]));
 }
 
-TEST_CASE("notify: wechat token: the token endpoint never forces; a gateway hands out tokens") {
+TEST_CASE("notify: wechat token: the token endpoint never forces, a gateway hands out tokens") {
   test::LogCapture logs;
   test::WechatMock mock;
   mock.set_tokens({"T1"});

@@ -89,7 +89,7 @@ TEST_CASE("store: a database newer than the binary is refused with a clear messa
                        std::runtime_error);
 }
 
-TEST_CASE("store: orders are idempotent by (order_id, line); conflicts keep the first") {
+TEST_CASE("store: orders are idempotent by (order_id, line), conflicts keep the first") {
   testing::TempDir dir;
   SqliteStore s(dir.file("r.db"));
   std::vector<LineRecord> batch{{line("o1", 1, "u1", 1000), "diapers", 64.0, "pc"},
@@ -119,7 +119,7 @@ TEST_CASE("store: orders are idempotent by (order_id, line); conflicts keep the 
   CHECK(u1[0].pack_unit == "pc");
 }
 
-TEST_CASE("store: claims are leases; an expired lease is claimed again") {
+TEST_CASE("store: claims are leases, an expired lease is claimed again") {
   testing::TempDir dir;
   SqliteStore s(dir.file("r.db"));
   const auto a = s.insert_reminder(reminder("k1", 100));
@@ -166,4 +166,37 @@ TEST_CASE("store: a transaction that throws leaves nothing behind") {
     throw std::runtime_error("boom");
   }));
   CHECK(s.list_reminders(ReminderFilter{}).empty());
+}
+
+TEST_CASE("store: list_reminders applies each filter alone and together, in due order") {
+  testing::TempDir dir;
+  SqliteStore s(dir.file("r.db"));
+  const auto make = [](const std::string& key, const std::string& user, const std::string& cat,
+                       core::EpochSeconds due) {
+    auto r = reminder(key, due);
+    r.user_id = user;
+    r.category = cat;
+    return r;
+  };
+  s.insert_reminder(make("a", "u1", "diapers", 300));
+  s.insert_reminder(make("b", "u2", "diapers", 100));
+  s.insert_reminder(make("c", "u1", "coffee", 200));
+  auto d = make("d", "u2", "coffee", 150);
+  d.state = core::ReminderState::kCancelled;
+  s.insert_reminder(d);
+  const auto keys = [&](ReminderFilter f) {
+    std::string out;
+    for (const auto& r : s.list_reminders(f)) out += r.key;
+    return out;
+  };
+  CHECK(keys({}) == "bdca");
+  CHECK(keys({core::ReminderState::kPlanned, "", "", 0, 0, 100}) == "bca");
+  CHECK(keys({core::ReminderState::kCancelled, "", "", 0, 0, 100}) == "d");
+  CHECK(keys({std::nullopt, "u1", "", 0, 0, 100}) == "ca");
+  CHECK(keys({std::nullopt, "", "coffee", 0, 0, 100}) == "dc");
+  CHECK(keys({std::nullopt, "u2", "coffee", 0, 0, 100}) == "d");
+  CHECK(keys({core::ReminderState::kPlanned, "u2", "coffee", 0, 0, 100}).empty());
+  CHECK(keys({std::nullopt, "", "", 150, 0, 100}) == "dca");
+  CHECK(keys({std::nullopt, "", "", 150, 300, 100}) == "dc");
+  CHECK(keys({core::ReminderState::kPlanned, "", "", 0, 0, 2}) == "bc");
 }

@@ -5,6 +5,7 @@
 //     console:
 //       type: log
 //       level: info   # optional: info (default) or warn
+//       # concurrency, rate_per_second: as for every type (notify/limits.hpp)
 //
 // One line per message:
 //   event=reminder_delivered channel=console kind=replenish reminder=KEY user=U category=C

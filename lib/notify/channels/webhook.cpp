@@ -1,8 +1,6 @@
 #include "notify/channels/webhook.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <cctype>
@@ -46,25 +44,6 @@ std::string provider_id(const std::string& body, const std::string& key) {
 
 }  // namespace
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &length);
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
-
-std::string webhook_signature(std::string_view secret, std::int64_t timestamp,
-                              std::string_view body) {
-  std::string signed_text = std::to_string(timestamp);
-  signed_text += '.';
-  signed_text += body;
-  return "sha256=" + hmac_sha256_hex(secret, signed_text);
-}
-
 WebhookChannel::WebhookChannel(std::string name, Options options, const core::Clock& clock)
     : name_(std::move(name)),
       secret_(std::move(options.secret)),
@@ -72,7 +51,7 @@ WebhookChannel::WebhookChannel(std::string name, Options options, const core::Cl
       clock_(clock),
       logger_(logger()),
       pool_(options.url, HttpClientOptions{options.timeout, options.verify_tls, options.ca_file,
-                                           /*max_idle=*/8}) {}
+                                           /*max_idle=*/64}) {}
 
 std::string WebhookChannel::body(const Message& message) {
   nlohmann::ordered_json body;
@@ -93,12 +72,7 @@ Outcome WebhookChannel::send(const Message& message) {
   const auto started = std::chrono::steady_clock::now();
   const std::string payload = body(message);
   const std::int64_t timestamp = clock_.now();
-  httplib::Headers headers{
-      {"Idempotency-Key", message.key},
-      {"X-Replenish-Timestamp", std::to_string(timestamp)},
-      {"X-Replenish-Signature", webhook_signature(secret_, timestamp, payload)},
-      {"User-Agent", "replenish/" REPLENISH_VERSION},
-  };
+  httplib::Headers headers = signed_headers(secret_, timestamp, message.key, payload);
   for (const auto& [header, value] : headers_) headers.emplace(header, value);
 
   auto result = pool_.post(headers, payload, "application/json");

@@ -10,6 +10,8 @@
 //       ca_file: /etc/ssl/shop-ca.pem                # https: CA bundle instead of the system's
 //       headers:               # extra request headers
 //         X-Shop: "42"
+//       concurrency: 8         # at most 8 requests in flight (every type; notify/limits.hpp)
+//       rate_per_second: 50    # at most 50 requests a second (every type; notify/limits.hpp)
 //
 // Request:
 //   POST <path> with Content-Type: application/json, User-Agent: replenish/<version>,
@@ -46,6 +48,7 @@
 
 #include "notify/channel.hpp"
 #include "notify/http.hpp"
+#include "notify/signing.hpp"
 
 namespace replenish::notify {
 
@@ -81,13 +84,6 @@ class WebhookChannel final : public Channel {
   std::shared_ptr<spdlog::logger> logger_;
   HttpClientPool pool_;
 };
-
-/// Lower-case hex of HMAC-SHA256(key, data).
-std::string hmac_sha256_hex(std::string_view key, std::string_view data);
-
-/// The X-Replenish-Signature value: "sha256=" + hmac_sha256_hex(secret, "<timestamp>.<body>").
-std::string webhook_signature(std::string_view secret, std::int64_t timestamp,
-                              std::string_view body);
 
 /// ChannelFactory for `type: webhook`.
 std::unique_ptr<Channel> make_webhook_channel(const std::string& name, config::Reader& options,

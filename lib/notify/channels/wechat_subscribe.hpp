@@ -18,7 +18,8 @@
 //           type: number
 //           text: "{{days_since_last}}"
 //       # base_url, token_endpoint, access_token_url, timeout_ms, verify_tls, ca_file: as for
-//       # wechat_template (wechat_template.hpp)
+//       # wechat_template (wechat_template.hpp); concurrency, rate_per_second as for every type
+//       # (notify/limits.hpp)
 //
 // Field types. A field's type is given with `type:`, or else taken from WeChat's field name: the
 // name without its trailing digits (thing1 → thing, character_string12 → character_string,

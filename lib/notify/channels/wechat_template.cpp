@@ -91,9 +91,18 @@ std::optional<std::string> WechatTemplateChannel::body(const Message& message,
     body["miniprogram"] = std::move(miniprogram);
   }
   body["client_msg_id"] = message.key;
+  // WeChat forbids coupons in a template message's text: whatever the field texts say (the
+  // config check flags coupon variables in them), the coupon reaches them empty and travels
+  // only in the landing link above.
+  nlohmann::json field_vars = message.vars;
+  if (field_vars.is_object()) {
+    for (const char* name : {"coupon_code", "coupon_value", "coupon_expiry"}) {
+      if (field_vars.contains(name)) field_vars[name] = "";
+    }
+  }
   nlohmann::ordered_json data = nlohmann::ordered_json::object();
   for (const auto& field : options_.fields) {
-    auto text = render_text(texts, "fields." + field, message.vars, /*for_link=*/false, error);
+    auto text = render_text(texts, "fields." + field, field_vars, /*for_link=*/false, error);
     if (!text) return std::nullopt;
     data[field] = {{"value", utf8::truncate(clean_field_value(*text), kTemplateFieldMaxChars)}};
   }

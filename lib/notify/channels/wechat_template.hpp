@@ -21,6 +21,8 @@
 //       timeout_ms: 5000                   # connect, and each wait to send or receive
 //       verify_tls: true
 //       ca_file: /etc/replenish/gateway-ca.pem
+//       rate_per_second: 50                # stay under the gateway's per-minute quota; with
+//       concurrency: 8                     # it, every type's limits (notify/limits.hpp)
 //
 // Texts use the message template variables of templates.hpp ({{category_name}},
 // {{predicted_date}}, {{coupon_code}}, …), checked at start-up like message templates. WeChat's
