@@ -68,8 +68,9 @@ TEST_CASE("outcome writer: a partial group is committed once the interval has pa
   dispatch::OutcomeWriter writer(f.store, std::chrono::milliseconds(20), 100);
   writer.add(f.sent(0));
   writer.add(f.sent(1));
+  // The counters are updated just after the commit is visible in the store: wait for both.
+  CHECK(testing::eventually([&] { return writer.counts().commits >= 1; }));
   CHECK(testing::eventually([&] { return f.count("sent") == 2; }));
-  CHECK(writer.counts().commits >= 1);
 }
 
 TEST_CASE("outcome writer: senders wait while commit_max outcomes are uncommitted") {
