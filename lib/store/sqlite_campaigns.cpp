@@ -170,9 +170,11 @@ std::map<std::string, std::vector<EpochSeconds>> SqliteStore::recent_sends(
   std::lock_guard lock(mu_);
   std::map<std::string, std::vector<EpochSeconds>> out;
   if (user_ids.empty()) return out;
+  // `+state` keeps the planner on (user_id, sent_at): the state index would read every sent
+  // reminder of the shop for each batch.
   auto st = stmt(
       "SELECT user_id, sent_at FROM reminders WHERE user_id IN (SELECT value FROM json_each(?1)) "
-      "AND sent_at > ?2 AND state IN ('sent', 'converted') AND merged_into IS NULL "
+      "AND sent_at > ?2 AND +state IN ('sent', 'converted') AND merged_into IS NULL "
       "ORDER BY user_id, sent_at");
   st.bind(1, json_array(user_ids)).bind(2, since);
   while (st.step()) out[st.text(0)].push_back(st.int64(1));
@@ -184,9 +186,11 @@ std::map<std::string, std::vector<std::int64_t>> SqliteStore::merge_candidates(
   std::lock_guard lock(mu_);
   std::map<std::string, std::vector<std::int64_t>> out;
   if (user_ids.empty()) return out;
+  // Only the users' own rows (a user index): the state or kind index would read every planned
+  // reminder of the shop for each batch.
   auto st = stmt(
       "SELECT user_id, id FROM reminders WHERE user_id IN (SELECT value FROM json_each(?1)) "
-      "AND state = 'planned' AND held_out = 0 AND kind = 'replenish' AND due_at <= ?2 "
+      "AND +state = 'planned' AND +held_out = 0 AND +kind = 'replenish' AND +due_at <= ?2 "
       "ORDER BY user_id, due_at, id");
   st.bind(1, json_array(user_ids)).bind(2, until);
   while (st.step()) out[st.text(0)].push_back(st.int64(1));

@@ -523,12 +523,17 @@ std::vector<Reminder> SqliteStore::claim_due(EpochSeconds now, int limit, int le
   std::vector<Reminder> out;
   with_transaction([&] {
     // One statement: due planned rows and 'sending' rows whose lease ran out (their daemon
-    // died), one indexed range per state over (state, next_attempt_at), leased as they are read.
+    // died), leased as they are read. Each state is its own indexed range over
+    // (state, next_attempt_at), read in index order and cut at the limit before the two are
+    // merged: a single `state IN (…)` range would sort every due row on each claim.
     auto claim = stmt(fmt::format(
         "UPDATE reminders SET state = 'sending', lease_until = ?1, next_attempt_at = ?1, "
-        "attempts = attempts + 1, updated_at = ?2 WHERE id IN (SELECT id FROM reminders "
-        "WHERE state IN ('planned', 'sending') AND next_attempt_at <= ?2 "
-        "ORDER BY next_attempt_at, id LIMIT ?3) RETURNING {}",
+        "attempts = attempts + 1, updated_at = ?2 WHERE id IN (SELECT id FROM ("
+        "SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM reminders "
+        "WHERE state = 'planned' AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3) "
+        "UNION ALL SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM reminders "
+        "WHERE state = 'sending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3) "
+        "ORDER BY next_attempt_at, id LIMIT ?3)) RETURNING {}",
         kReminderColumns));
     claim.bind(1, now + lease_seconds).bind(2, now).bind(3, limit);
     while (claim.step()) out.push_back(read_reminder(claim));
