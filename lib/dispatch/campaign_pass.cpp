@@ -15,7 +15,9 @@ using core::EpochSeconds;
 using core::kSecondsPerDay;
 
 namespace {
-constexpr const char* kReplenish = "replenish";  ///< the only kind that merges
+/// The kinds that merge, each only with its own kind: reminders of several categories become
+/// one reminder, and their follow-ups (which come due together) one follow-up.
+bool merges(const std::string& kind) { return kind == "replenish" || kind == "follow_up"; }
 }  // namespace
 
 EpochSeconds cap_frees_at(const std::vector<EpochSeconds>& sends, int max_messages, int period_days,
@@ -51,7 +53,7 @@ std::vector<SendPlan> plan_batch(store::Store& store, const config::Config& conf
       plan.merge_window_hours > 0
           ? store.merge_candidates(users,
                                    now + static_cast<EpochSeconds>(plan.merge_window_hours) * 3600)
-          : std::map<std::string, std::vector<std::int64_t>>{};
+          : std::map<std::string, std::vector<store::Store::MergeCandidate>>{};
 
   for (const auto& entry : by_user) {
     // Named references, not a structured binding: clang 14 cannot capture bindings in lambdas.
@@ -77,17 +79,15 @@ std::vector<SendPlan> plan_batch(store::Store& store, const config::Config& conf
     if (const auto it = sends.find(user_id); it != sends.end()) recent = it->second;
     const auto cap_reason = fmt::format("deferred: cap of {} messages in {} days",
                                         config.caps.max_messages, config.caps.period_days);
-    // The user's messages, soonest first: replenish reminders ride together in the first one's
-    // (when merging is on); a follow-up or win-back is a message of its own.
+    // The user's messages, soonest first: when merging is on, replenish reminders ride together
+    // in the first one's message, and so do follow-ups; a win-back is a message of its own.
     std::vector<std::vector<std::size_t>> messages;
-    std::ptrdiff_t digest = -1;  // index in `messages` of the replenish message
+    std::map<std::string, std::size_t> merged_message;  // kind -> index in `messages`
     for (const auto i : idx) {
-      if (plan.merge_window_hours > 0 && batch[i].kind == kReplenish) {
-        if (digest < 0) {
-          digest = static_cast<std::ptrdiff_t>(messages.size());
-          messages.push_back({});
-        }
-        messages[static_cast<std::size_t>(digest)].push_back(i);
+      if (plan.merge_window_hours > 0 && merges(batch[i].kind)) {
+        const auto [it, added] = merged_message.emplace(batch[i].kind, messages.size());
+        if (added) messages.push_back({});
+        messages[it->second].push_back(i);
       } else {
         messages.push_back({i});
       }
@@ -105,26 +105,29 @@ std::vector<SendPlan> plan_batch(store::Store& store, const config::Config& conf
         continue;
       }
       recent.push_back(now);  // the message counts once, however many categories it lists
-      if (static_cast<std::ptrdiff_t>(m) != digest) continue;
       const std::size_t carrier = members.front();
+      if (plan.merge_window_hours <= 0 || !merges(batch[carrier].kind)) continue;
+      // The batch's own reminders first (soonest first), then those claimed for the message.
       for (std::size_t k = 1; k < members.size(); ++k) {
         plans[members[k]].action = SendPlan::Action::kMerged;
         plans[members[k]].carrier = batch[carrier].id;
+        plans[carrier].merged.push_back(batch[members[k]]);
       }
-      // Planned replenish reminders due within the merge window join the message.
+      // Planned reminders of the same kind due within the merge window join the message.
       if (const auto it = mergeable.find(user_id); it != mergeable.end()) {
         std::vector<std::int64_t> ids;
-        for (const auto id : it->second) {
-          const bool in_batch =
-              std::any_of(idx.begin(), idx.end(), [&](std::size_t i) { return batch[i].id == id; });
-          if (!in_batch) ids.push_back(id);
+        for (const auto& candidate : it->second) {
+          if (candidate.kind != batch[carrier].kind) continue;
+          const bool in_batch = std::any_of(idx.begin(), idx.end(), [&](std::size_t i) {
+            return batch[i].id == candidate.id;
+          });
+          if (!in_batch) ids.push_back(candidate.id);
         }
         if (!ids.empty()) {
-          plans[carrier].merged = store.claim_ids(ids, now, config.dispatch.lease_seconds);
+          for (auto& claimed : store.claim_ids(ids, now, config.dispatch.lease_seconds)) {
+            plans[carrier].merged.push_back(std::move(claimed));
+          }
         }
-      }
-      for (std::size_t k = 1; k < members.size(); ++k) {
-        plans[carrier].merged.push_back(batch[members[k]]);
       }
     }
   }

@@ -3,8 +3,9 @@
 //      deferred to the next allowed minute (a retry that lands at night waits for the morning);
 //   2. merging (plan.merge_window_hours > 0): the user's replenish reminders in the batch, and
 //      their planned replenish reminders due within the merge window (claimed here), ride in
-//      the soonest one's message, which lists their categories (template "digest"); a
-//      follow-up or a win-back is always a message of its own;
+//      the soonest one's message, which lists their categories (template "digest"); the same
+//      for follow-ups, among themselves (their own template, listing the categories); a
+//      win-back is always a message of its own;
 //   3. the cap, message by message, soonest first: with caps.max_messages messages in the last
 //      caps.period_days days a message is deferred until the rolling window frees a slot,
 //      moved into the send window. A merged message counts once.

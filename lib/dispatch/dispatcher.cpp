@@ -354,7 +354,8 @@ std::vector<store::AttemptRecord> Dispatcher::deliver(const Runtime& rt, coupon:
   notify::Message msg = prepare_message(rt, r, user);
   std::string base = template_of(rt, r);
   if (!merged.empty()) {
-    // One message for several categories: the digest lists their names.
+    // One message for several categories lists their names: a reminder in the digest template,
+    // a follow-up in its own.
     std::vector<std::string> names;
     names.push_back(r.category);
     for (const auto& m : merged) names.push_back(m.category);
@@ -366,7 +367,19 @@ std::vector<store::AttemptRecord> Dispatcher::deliver(const Runtime& rt, coupon:
       list += (list.empty() ? "" : "、") + (c ? c->name : slug);
     }
     msg.vars["category_name"] = list;
-    base = plan::kDigestTemplate;
+    // "N days since you last bought A and B" must hold for each: the most recent purchase.
+    for (const auto& m : merged) {
+      const auto payload = nlohmann::json::parse(m.payload, nullptr, false);
+      const auto* days = payload.is_object() && payload.contains("vars") &&
+                                 payload["vars"].is_object() &&
+                                 payload["vars"].contains("days_since_last")
+                             ? &payload["vars"]["days_since_last"]
+                             : nullptr;
+      if (days && days->is_number_integer() && msg.vars.value("days_since_last", 0) > *days) {
+        msg.vars["days_since_last"] = *days;
+      }
+    }
+    if (r.kind == "replenish") base = plan::kDigestTemplate;
     logger()->info("event=reminders_merged id={} merged={}", r.id, merged.size());
   }
   if (!r.coupon_rule.empty() && issuer) {

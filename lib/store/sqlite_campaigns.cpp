@@ -181,19 +181,19 @@ std::map<std::string, std::vector<EpochSeconds>> SqliteStore::recent_sends(
   return out;
 }
 
-std::map<std::string, std::vector<std::int64_t>> SqliteStore::merge_candidates(
+std::map<std::string, std::vector<Store::MergeCandidate>> SqliteStore::merge_candidates(
     const std::vector<std::string>& user_ids, EpochSeconds until) {
   std::lock_guard lock(mu_);
-  std::map<std::string, std::vector<std::int64_t>> out;
+  std::map<std::string, std::vector<MergeCandidate>> out;
   if (user_ids.empty()) return out;
   // Only the users' own rows (a user index): the state or kind index would read every planned
   // reminder of the shop for each batch.
   auto st = stmt(
-      "SELECT user_id, id FROM reminders WHERE user_id IN (SELECT value FROM json_each(?1)) "
-      "AND +state = 'planned' AND +held_out = 0 AND +kind = 'replenish' AND +due_at <= ?2 "
-      "ORDER BY user_id, due_at, id");
+      "SELECT user_id, id, kind FROM reminders WHERE user_id IN (SELECT value FROM json_each(?1)) "
+      "AND +state = 'planned' AND +held_out = 0 AND +kind IN ('replenish', 'follow_up') "
+      "AND +due_at <= ?2 ORDER BY user_id, due_at, id");
   st.bind(1, json_array(user_ids)).bind(2, until);
-  while (st.step()) out[st.text(0)].push_back(st.int64(1));
+  while (st.step()) out[st.text(0)].push_back(MergeCandidate{st.int64(1), st.text(2)});
   return out;
 }
 

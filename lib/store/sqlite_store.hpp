@@ -82,7 +82,7 @@ class SqliteStore final : public Store {
                                      core::EpochSeconds now) override;
   std::map<std::string, std::vector<core::EpochSeconds>> recent_sends(
       const std::vector<std::string>& user_ids, core::EpochSeconds since) override;
-  std::map<std::string, std::vector<std::int64_t>> merge_candidates(
+  std::map<std::string, std::vector<MergeCandidate>> merge_candidates(
       const std::vector<std::string>& user_ids, core::EpochSeconds until) override;
   std::vector<core::Reminder> claim_ids(const std::vector<std::int64_t>& ids,
                                         core::EpochSeconds now, int lease_seconds) override;

@@ -314,9 +314,14 @@ class Store {
   /// converted), merged ones excluded (they rode in another reminder's message).
   virtual std::map<std::string, std::vector<core::EpochSeconds>> recent_sends(
       const std::vector<std::string>& user_ids, core::EpochSeconds since) = 0;
-  /// Ids of the planned replenish reminders (not held out; follow-ups and win-backs never
-  /// merge) of these users due at or before `until`, by user, soonest first.
-  virtual std::map<std::string, std::vector<std::int64_t>> merge_candidates(
+  /// A planned reminder that may join another one's message.
+  struct MergeCandidate {
+    std::int64_t id = 0;
+    std::string kind;  ///< replenish or follow_up: each merges only with its own kind
+  };
+  /// The planned replenish and follow-up reminders (not held out; win-backs never merge) of
+  /// these users due at or before `until`, by user, soonest first.
+  virtual std::map<std::string, std::vector<MergeCandidate>> merge_candidates(
       const std::vector<std::string>& user_ids, core::EpochSeconds until) = 0;
   /// Claims these reminders as claim_due() does, those still planned; returns the claimed.
   virtual std::vector<core::Reminder> claim_ids(const std::vector<std::int64_t>& ids,

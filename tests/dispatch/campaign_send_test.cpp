@@ -133,6 +133,25 @@ struct Fixture {
     r.payload = nlohmann::json{{"vars", vars.to_json()}}.dump();
     return store.insert_reminder(r);
   }
+  /// A follow-up (or win-back) of `category`, `days` days after the last purchase.
+  std::int64_t later(const std::string& key, const std::string& user, const std::string& category,
+                     EpochSeconds due, const std::string& kind = "follow_up", int days = 15) {
+    core::Reminder r;
+    r.key = key;
+    r.user_id = user;
+    r.category = category;
+    r.kind = kind;
+    r.campaign = "restock";
+    r.due_at = r.next_attempt_at = due;
+    notify::TemplateVars v;
+    v.shop_name = "邻家小铺";
+    v.category = category;
+    v.category_name = cfg->category(category)->name;
+    v.days_since_last = days;
+    v.kind = kind;
+    r.payload = nlohmann::json{{"vars", v.to_json()}}.dump();
+    return store.insert_reminder(r);
+  }
   std::vector<std::pair<std::string, notify::Message>> sent() {
     std::lock_guard lock(recorder.mu);
     return recorder.sent;
@@ -462,4 +481,49 @@ TEST_CASE("campaign send: a follow-up is a message of its own and counts for the
   f.advance_to(kT + 7 * kDay);
   CHECK(f.dispatcher->tick().sent == 1);
   CHECK(f.sent().size() == 3);
+}
+
+TEST_CASE("campaign send: the follow-ups of a merged message become one follow-up") {
+  // Diapers and detergent went out in one digest; a week later neither was bought, so both
+  // follow-ups come due together (and formula's, planned 20 hours later, is in the window).
+  Fixture f("caps: {max_messages: 2, period_days: 7}\n");
+  const auto a = f.later("fa", "u8", "diapers", kT - kHour);
+  const auto b = f.later("fb", "u8", "detergent", kT - kHour);
+  const auto c = f.later("fc", "u8", "formula", kT + 20 * kHour);
+  const auto w = f.later("wb", "u8", "formula", kT - kHour, "win_back", 60);
+  const auto r = f.reminder("r", "u8", "formula", kT);  // a replenish reminder is not a follow-up
+  const auto t = f.dispatcher->tick();
+  CHECK(t.claimed == 4);
+  CHECK(t.sent == 4);  // the three follow-ups in one message, and the win-back
+  CHECK(t.merged == 2);
+  CHECK(t.deferred == 1);
+  const auto sent = f.sent();
+  REQUIRE(sent.size() == 2);
+  std::map<std::string, std::string> by_key;
+  for (const auto& [channel, m] : sent) by_key[m.key] = m.text;
+  // The follow-up template (not the digest), listing the categories soonest first.
+  CHECK(by_key["fa"] ==
+        "邻家小铺温馨提示：距离您上次购买纸尿裤、洗衣液、奶粉已经15天了，家里的存货还够用吗？"
+        "如果快用完了，现在补货正合适～");
+  CHECK(by_key.count("wb") == 1);  // a win-back is a message of its own
+  for (const auto id : {b, c}) {
+    const auto m = f.store.reminder(id);
+    CHECK(m->state == ReminderState::kSent);
+    CHECK(m->merged_into == a);
+  }
+  CHECK(f.store.reminder(w)->merged_into == 0);
+  // Two messages count for the cap of 2: the replenish reminder waits for a free slot.
+  const auto rr = f.store.reminder(r);
+  CHECK(rr->state == ReminderState::kPlanned);
+  CHECK(rr->last_error.find("cap of 2") != std::string::npos);
+}
+
+TEST_CASE("campaign send: without a merge window every follow-up is a message of its own") {
+  Fixture f("plan: {merge_window_hours: 0}\ncaps: {max_messages: 5, period_days: 7}\n");
+  f.later("fa", "u9", "diapers", kT - kHour);
+  f.later("fb", "u9", "detergent", kT - kHour);
+  const auto t = f.dispatcher->tick();
+  CHECK(t.sent == 2);
+  CHECK(t.merged == 0);
+  CHECK(f.sent().size() == 2);
 }
