@@ -17,7 +17,9 @@ using core::kSecondsPerDay;
 namespace {
 /// The kinds that merge, each only with its own kind: reminders of several categories become
 /// one reminder, and their follow-ups (which come due together) one follow-up.
-bool merges(const std::string& kind) { return kind == "replenish" || kind == "follow_up"; }
+bool merges(const std::string& kind) {
+  return kind == "replenish" || kind == "follow_up";
+}
 }  // namespace
 
 EpochSeconds cap_frees_at(const std::vector<EpochSeconds>& sends, int max_messages, int period_days,
@@ -118,9 +120,8 @@ std::vector<SendPlan> plan_batch(store::Store& store, const config::Config& conf
         std::vector<std::int64_t> ids;
         for (const auto& candidate : it->second) {
           if (candidate.kind != batch[carrier].kind) continue;
-          const bool in_batch = std::any_of(idx.begin(), idx.end(), [&](std::size_t i) {
-            return batch[i].id == candidate.id;
-          });
+          const bool in_batch = std::any_of(
+              idx.begin(), idx.end(), [&](std::size_t i) { return batch[i].id == candidate.id; });
           if (!in_batch) ids.push_back(candidate.id);
         }
         if (!ids.empty()) {
