@@ -86,8 +86,9 @@ user_ms=$(awk -v s="$(hf 2)" 'BEGIN { printf "%.1f", s * 1000 }')
 hyperfine -N --warmup 3 --runs 30 --export-json "$tmp/hf0.json" "$bin/replenishctl --version" >/dev/null
 base_ms=$(awk -v s="$(grep -o '"median": *[0-9.e-]*' "$tmp/hf0.json" | grep -o '[0-9.e-]*$')" 'BEGIN { printf "%.1f", s * 1000 }')
 
-# The dispatcher's claim: one statement, one indexed range per state.
-claim="UPDATE reminders SET state = 'sending', lease_until = 1, next_attempt_at = 1, attempts = attempts + 1, updated_at = 0 WHERE id IN (SELECT id FROM reminders WHERE state IN ('planned', 'sending') AND next_attempt_at <= 1717207200 ORDER BY next_attempt_at, id LIMIT 100) RETURNING id"
+# The dispatcher's claim (lib/store/sqlite_store.cpp): one statement, one indexed range per
+# state read in index order up to the limit, then merged.
+claim="UPDATE reminders SET state = 'sending', lease_until = 1, next_attempt_at = 1, attempts = attempts + 1, updated_at = 0 WHERE id IN (SELECT id FROM (SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM reminders WHERE state = 'planned' AND next_attempt_at <= 1717207200 ORDER BY next_attempt_at, id LIMIT 100) UNION ALL SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM reminders WHERE state = 'sending' AND next_attempt_at <= 1717207200 ORDER BY next_attempt_at, id LIMIT 100) ORDER BY next_attempt_at, id LIMIT 100)) RETURNING id"
 echo "claim query plan:"
 sqlite3 "$db" "EXPLAIN QUERY PLAN $claim" | sed 's/^/  /'
 echo "schedule query plan:"
