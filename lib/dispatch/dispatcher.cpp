@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <optional>
 #include <set>
 
 #include "core/metrics.hpp"
@@ -368,16 +369,18 @@ std::vector<store::AttemptRecord> Dispatcher::deliver(const Runtime& rt, coupon:
     }
     msg.vars["category_name"] = list;
     // "N days since you last bought A and B" must hold for each: the most recent purchase.
+    const auto days_of = [](const nlohmann::json& vars) -> std::optional<std::int64_t> {
+      if (!vars.is_object()) return std::nullopt;
+      const auto it = vars.find("days_since_last");
+      if (it == vars.end() || !it->is_number_integer()) return std::nullopt;
+      return it->get<std::int64_t>();
+    };
     for (const auto& m : merged) {
       const auto payload = nlohmann::json::parse(m.payload, nullptr, false);
-      const auto* days = payload.is_object() && payload.contains("vars") &&
-                                 payload["vars"].is_object() &&
-                                 payload["vars"].contains("days_since_last")
-                             ? &payload["vars"]["days_since_last"]
-                             : nullptr;
-      if (days && days->is_number_integer() && msg.vars.value("days_since_last", 0) > *days) {
-        msg.vars["days_since_last"] = *days;
-      }
+      if (!payload.is_object() || !payload.contains("vars")) continue;
+      const auto days = days_of(payload["vars"]);
+      const auto current = days_of(msg.vars);
+      if (days && current && *days < *current) msg.vars["days_since_last"] = *days;
     }
     if (r.kind == "replenish") base = plan::kDigestTemplate;
     logger()->info("event=reminders_merged id={} merged={}", r.id, merged.size());
