@@ -313,6 +313,8 @@ std::vector<store::AttemptRecord> Dispatcher::deliver(const Runtime& rt, coupon:
                                                       Recipients& recipients) {
   const auto& cfg = *rt.config;
   std::vector<store::AttemptRecord> out(1);
+  // `rec` must stay valid while the merged reminders' records are appended: no reallocation.
+  out.reserve(1 + merged.size());
   store::AttemptRecord& rec = out.front();
   rec.reminder_id = r.id;
   // What becomes of the merged reminders once the message's fate is known.
