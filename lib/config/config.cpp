@@ -134,6 +134,56 @@ int group_depth(std::string_view pattern) {
   return deepest;
 }
 
+/// True when a repetition repeats something that is itself repeated (`a**`, `(a+)*`,
+/// `(a|b?){2,}`): std::regex backtracks through every way of splitting the text between the
+/// two, exponential in its length, and every order line is matched against the pattern.
+bool nested_repetition(std::string_view pattern) {
+  std::vector<bool> group_repeats{false};  // per open group: something inside repeats
+  bool after_repetition = false;           // the last token was a quantifier
+  bool after_group = false;                // the last token closed a group that repeats inside
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (in_class) {
+      if (c == '\\') ++i;
+      in_class = c != ']';
+      continue;
+    }
+    const bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
+    if (quantifier) {
+      if (c == '?' && after_repetition) {  // lazy: `a*?`
+        after_repetition = false;
+        continue;
+      }
+      if (after_repetition || after_group) return true;
+      if (c == '{') {
+        const auto close = pattern.find('}', i);
+        if (close == std::string_view::npos) return false;  // not a repetition; compile decides
+        i = close;
+      }
+      group_repeats.back() = true;
+      after_repetition = true;
+      after_group = false;
+      continue;
+    }
+    after_repetition = false;
+    after_group = false;
+    if (c == '\\') {
+      ++i;
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == '(') {
+      group_repeats.push_back(false);
+    } else if (c == ')' && group_repeats.size() > 1) {
+      const bool inside = group_repeats.back();
+      group_repeats.pop_back();
+      if (inside) group_repeats.back() = true;
+      after_group = inside;
+    }
+  }
+  return false;
+}
+
 void read_match(Reader m, CategoryMatch& match) {
   match.categories = m.get_strings("category");
   match.subcategories = m.get_strings("subcategory");
@@ -150,6 +200,12 @@ void read_match(Reader m, CategoryMatch& match) {
     }
     if (group_depth(pattern) > kMaxPatternDepth) {
       m.error(key, fmt::format("pattern nests groups deeper than {} levels", kMaxPatternDepth));
+      continue;
+    }
+    if (nested_repetition(pattern)) {
+      m.error(key,
+              "pattern repeats a part that is itself repeated (like a** or (a+)*), which can take "
+              "exponential time to match; repeat it once");
       continue;
     }
     try {

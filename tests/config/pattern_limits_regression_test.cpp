@@ -52,3 +52,22 @@ TEST_CASE("regression: a 100,000-byte pattern overflowed the stack at check-conf
         "categories[0].match[0].include: pattern longer than 4096 bytes\n");
   CHECK(issues_of(config_with_include(std::string(4096, 'a'))) == "valid");
 }
+
+TEST_CASE("regression: a pattern repeating a repetition hung the category match") {
+  // Found by fuzz_config: an include of one byte followed by 60 stars took longer than the
+  // fuzzer's 10 s limit to match (std::regex backtracks over every split).
+  const std::string why =
+      "categories[0].match[0].include: pattern repeats a part that is itself repeated (like a** "
+      "or (a+)*), which can take exponential time to match; repeat it once\n";
+  CHECK(issues_of(config_with_include("纸" + std::string(60, '*'))) == why);
+  CHECK(issues_of(config_with_include("a**")) == why);
+  CHECK(issues_of(config_with_include("(a+)*")) == why);
+  CHECK(issues_of(config_with_include("x(a|b?){2,}")) == why);
+  CHECK(issues_of(config_with_include("((a)*)+")) == why);
+  // One repetition, lazy ones, escaped and class characters, repeated plain groups: fine.
+  for (const char* ok : {"纸尿裤.*", "a*?b", "(尿不湿|纸尿裤)+", R"(a\\*+)", "[*+]*", "(ab)*c+",
+                         "a{2,3}b?", "(a)(b)*"}) {
+    CAPTURE(ok);
+    CHECK(issues_of(config_with_include(ok)) == "valid");
+  }
+}
