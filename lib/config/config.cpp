@@ -174,6 +174,7 @@ bool nested_repetition(std::string_view pattern) {
       in_class = true;
     } else if (c == '(') {
       group_repeats.push_back(false);
+      if (i + 2 < pattern.size() && pattern[i + 1] == '?') i += 2;  // (?:  (?=  (?!
     } else if (c == ')' && group_repeats.size() > 1) {
       const bool inside = group_repeats.back();
       group_repeats.pop_back();

@@ -64,9 +64,10 @@ TEST_CASE("regression: a pattern repeating a repetition hung the category match"
   CHECK(issues_of(config_with_include("(a+)*")) == why);
   CHECK(issues_of(config_with_include("x(a|b?){2,}")) == why);
   CHECK(issues_of(config_with_include("((a)*)+")) == why);
+  CHECK(issues_of(config_with_include("(?:a+)*")) == why);
   // One repetition, lazy ones, escaped and class characters, repeated plain groups: fine.
   for (const char* ok : {"纸尿裤.*", "a*?b", "(尿不湿|纸尿裤)+", R"(a\\*+)", "[*+]*", "(ab)*c+",
-                         "a{2,3}b?", "(a)(b)*"}) {
+                         "a{2,3}b?", "(a)(b)*", "(?:ab)*", "(?!柔顺).*洗衣液"}) {
     CAPTURE(ok);
     CHECK(issues_of(config_with_include(ok)) == "valid");
   }
