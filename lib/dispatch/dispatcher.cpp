@@ -377,12 +377,13 @@ std::vector<store::AttemptRecord> Dispatcher::deliver(const Runtime& rt, coupon:
       if (it == vars.end() || !it->is_number_integer()) return std::nullopt;
       return it->get<std::int64_t>();
     };
-    for (const auto& m : merged) {
-      const auto payload = nlohmann::json::parse(m.payload, nullptr, false);
-      if (!payload.is_object() || !payload.contains("vars")) continue;
-      const auto days = days_of(payload["vars"]);
-      const auto current = days_of(msg.vars);
-      if (days && current && *days < *current) msg.vars["days_since_last"] = *days;
+    if (auto fewest = days_of(msg.vars)) {
+      for (const auto& m : merged) {
+        const auto payload = nlohmann::json::parse(m.payload, nullptr, false);
+        if (!payload.is_object() || !payload.contains("vars")) continue;
+        if (const auto days = days_of(payload["vars"]); days && *days < *fewest) fewest = days;
+      }
+      msg.vars["days_since_last"] = *fewest;
     }
     if (r.kind == "replenish") base = plan::kDigestTemplate;
     logger()->info("event=reminders_merged id={} merged={}", r.id, merged.size());

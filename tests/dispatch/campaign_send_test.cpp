@@ -442,20 +442,7 @@ TEST_CASE("campaign send: a follow-up is a message of its own and counts for the
   Fixture f("caps: {max_messages: 2, period_days: 7}\n");
   const auto a = f.reminder("a", "u7", "diapers", kT);
   const auto b = f.reminder("b", "u7", "detergent", kT + 20 * kHour);  // merges into a
-  core::Reminder fu;
-  fu.key = "fu";
-  fu.user_id = "u7";
-  fu.category = "formula";
-  fu.kind = "follow_up";
-  fu.campaign = "restock";
-  fu.due_at = fu.next_attempt_at = kT - kHour;
-  notify::TemplateVars fv;
-  fv.shop_name = "邻家小铺";
-  fv.category_name = "奶粉";
-  fv.days_since_last = 15;
-  fv.kind = "follow_up";
-  fu.payload = nlohmann::json{{"vars", fv.to_json()}}.dump();
-  const auto c = f.store.insert_reminder(fu);
+  const auto c = f.later("fu", "u7", "formula", kT - kHour);
   const auto d = f.reminder("d", "u7", "formula", kT + 6 * kDay);  // outside the window
   const auto t = f.dispatcher->tick();
   CHECK(t.claimed == 2);
