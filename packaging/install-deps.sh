@@ -12,6 +12,8 @@ packages=(
   dpkg-dev fakeroot file debootstrap
   clang libclang-rt-14-dev
   wrk hyperfine time curl  # bench/run
+  libjs-chart.js  # the console's charts
+  chromium jq fonts-wqy-microhei  # the console's browser test and screenshots
 )
 
 missing=()

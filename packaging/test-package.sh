@@ -72,8 +72,8 @@ timeout 900 "${in_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q ins
 step "checks"
 depends="$(dpkg-deb -f "$deb" Depends)"
 echo "Depends: $depends"
-for lib in libsqlite3 libsystemd0 libspdlog libyaml-cpp libcpp-httplib procps; do
-  check "Depends names $lib (shlibs, and procps for the unit's /bin/kill)" \
+for lib in libsqlite3 libsystemd0 libspdlog libyaml-cpp libcpp-httplib procps libjs-chart.js; do
+  check "Depends names $lib (shlibs, procps for the unit's /bin/kill, Chart.js for the console)" \
     grep -q "$lib" <<<"$depends"
 done
 for f in /usr/bin/replenishd /usr/bin/replenishctl; do
@@ -81,7 +81,8 @@ for f in /usr/bin/replenishd /usr/bin/replenishctl; do
 done
 for f in /etc/replenish/replenishd.yaml /lib/systemd/system/replenishd.service \
   /usr/lib/sysusers.d/replenish.conf /usr/lib/tmpfiles.d/replenish.conf \
-  /usr/share/doc/replenish/README.md; do
+  /usr/share/doc/replenish/README.md /usr/share/replenish/console/index.html \
+  /usr/share/replenish/console/app.js /usr/share/javascript/chart.js/chart.min.js; do
   check "$f installed" test -f "$root$f"
 done
 check "/etc/replenish/replenishd.yaml is a conffile" \
@@ -103,10 +104,14 @@ check "replenishd --version" sh -c "chroot '$root' /usr/bin/replenishd --version
 check "replenishd --check-config on the installed config" \
   chroot "$root" /usr/bin/replenishd --check-config /etc/replenish/replenishd.yaml
 
-step "the daemon as user replenish, its database in /var/lib/replenish"
+step "the daemon as user replenish, its database in /var/lib/replenish, the console on"
+# The console is off by default; this run turns it on in a copy of the installed config.
+sed 's/^  enabled: false/  enabled: true/' "$root/etc/replenish/replenishd.yaml" \
+  >"$root/etc/replenish/console-test.yaml"
+chmod 644 "$root/etc/replenish/console-test.yaml"
 port_file=/var/lib/replenish/port
 chroot "$root" setpriv --reuid=replenish --regid=replenish --init-groups \
-  /usr/bin/replenishd --config /etc/replenish/replenishd.yaml --listen 127.0.0.1:0 \
+  /usr/bin/replenishd --config /etc/replenish/console-test.yaml --listen 127.0.0.1:0 \
   --port-file "$port_file" >"$work/daemon.log" 2>&1 &
 daemon=$!
 for _ in $(seq 1 100); do [ -s "$root$port_file" ] && break; sleep 0.1; done
@@ -114,11 +119,15 @@ port="$(cat "$root$port_file" 2>/dev/null || echo 0)"
 check "daemon started (port $port)" test "$port" -gt 0
 check "replenishctl status through the API (token from the config)" \
   sh -c "chroot '$root' /usr/bin/replenishctl --url http://127.0.0.1:$port status | tee /dev/stderr | grep -q 'schema version'"
+for page in /console/ /console/app.js /console/vendor/chart.min.js; do
+  check "GET $page answers 200 from the installed files" \
+    sh -c "curl -sf -o /dev/null http://127.0.0.1:$port$page"
+done
 check "database owned by replenish" \
   sh -c "[ \"\$(chroot '$root' stat -c '%U' /var/lib/replenish/replenish.db)\" = replenish ]"
 kill -TERM "$daemon"
 check "daemon drains and exits 0 on SIGTERM" wait "$daemon"
-rm -f "$root$port_file"
+rm -f "$root$port_file" "$root/etc/replenish/console-test.yaml"
 
 step "re-install keeps an edited config; purge removes tokens and state"
 sed -i 's/^  name: "本店"/  name: "测试小铺"/' "$root/etc/replenish/replenishd.yaml"

@@ -87,6 +87,8 @@ void Server::list_reminders(const httplib::Request& req, httplib::Response& res)
   }
   f.user_id = req.get_param_value("user");
   f.category = req.get_param_value("category");
+  f.segment = req.get_param_value("segment");
+  f.channel = req.get_param_value("channel");
   f.due_from = time_param(req, "due_after");
   f.due_to = time_param(req, "due_before");
   json_response(

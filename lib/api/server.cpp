@@ -79,6 +79,21 @@ std::optional<std::string> not_json_body(const httplib::Request& req) {
 
 }  // namespace
 
+const config::TokenConfig* match_token(const config::Config& config,
+                                       std::string_view authorization) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (authorization.size() <= kPrefix.size() ||
+      authorization.substr(0, kPrefix.size()) != kPrefix) {
+    return nullptr;
+  }
+  const std::string_view presented = authorization.substr(kPrefix.size());
+  const config::TokenConfig* match = nullptr;
+  for (const auto& t : config.server.tokens) {
+    if (core::constant_time_equal(presented, t.token) && !match) match = &t;
+  }
+  return match;
+}
+
 bool token_allows(const config::TokenConfig& token, Scope needed) {
   if (needed == Scope::kNone) return true;
   return token.scopes.count("admin") > 0 || token.scopes.count(scope_name(needed)) > 0;
@@ -167,6 +182,7 @@ void Server::routes() {
   http_.Get("/v1/stats", guarded(Scope::kRead, [this](R q, W s) { get_stats(q, s); }));
   admin_routes();
   dispatch_routes();
+  console_routes();
 }
 
 Server::Handler Server::guarded(Scope scope, Handler handler) {
@@ -174,18 +190,12 @@ Server::Handler Server::guarded(Scope scope, Handler handler) {
                                                      httplib::Response& res) {
     const auto cfg = config();
     const std::string auth = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0) {
+    if (auth.size() <= 7 || auth.compare(0, 7, "Bearer ") != 0) {
       res.set_header("WWW-Authenticate", "Bearer");
       problem(res, 401, "Unauthorized", "send Authorization: Bearer <token>");
       return;
     }
-    const std::string_view presented = std::string_view(auth).substr(prefix.size());
-    const config::TokenConfig* match = nullptr;
-    for (const auto& t : cfg->server.tokens) {
-      // Compare against every token so timing does not tell which one is close.
-      if (core::constant_time_equal(presented, t.token) && !match) match = &t;
-    }
+    const config::TokenConfig* match = match_token(*cfg, auth);
     if (!match) {
       res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
       problem(res, 401, "Unauthorized", "unknown token");
@@ -373,14 +383,21 @@ void Server::cancel_reminder(const httplib::Request& req, httplib::Response& res
 }
 
 void Server::get_status(const httplib::Request&, httplib::Response& res) {
+  const auto cfg = config();
+  const auto tz = core::TimeZone::locate(cfg->merchant.timezone);
+  const auto now = services_.clock->now();
   json counts = json::object();
   for (const auto& [state, n] : services_.store->reminder_counts()) counts[state] = n;
+  const auto tomorrow = tz.at_local(tz.local_day(now) + 1, 0);
   json_response(res, 200,
                 {{"version", REPLENISH_VERSION},
-                 {"now", core::format_utc(services_.clock->now())},
+                 {"now", core::format_utc(now)},
+                 {"today", tz.local_date(now).to_string()},
+                 {"merchant", {{"name", cfg->merchant.name}, {"timezone", tz.name()}}},
                  {"schema_version", services_.store->schema_version()},
                  {"orders", services_.store->order_count()},
-                 {"reminders", counts}});
+                 {"reminders", counts},
+                 {"due_today", services_.store->count_planned_due(tomorrow)}});
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -87,6 +88,8 @@ class Server {
   void get_metrics(const httplib::Request& req, httplib::Response& res);
   /// Dead letters and channel tests (routes_dispatch.cpp).
   void dispatch_routes();
+  /// The console's static files, GET /v1/token and GET /v1/model (routes_console.cpp).
+  void console_routes();
 
   Services services_;
   httplib::Server http_;
@@ -94,6 +97,11 @@ class Server {
   std::shared_ptr<const config::Config> config_;
   std::atomic<bool> ready_{false};
 };
+
+/// The configured token an `Authorization: Bearer …` header presents, or nullptr. Compares
+/// against every token in constant time, so timing does not tell which one is close.
+const config::TokenConfig* match_token(const config::Config& config,
+                                       std::string_view authorization);
 
 /// The scope a token grants for `needed`; admin implies every scope.
 bool token_allows(const config::TokenConfig& token, Scope needed);

@@ -281,6 +281,20 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
 
   read_server(root.child("server"), cfg.server, base_dir);
   {
+    Reader c = root.child("console");
+    cfg.console.enabled = c.get_bool("enabled", cfg.console.enabled);
+    cfg.console.root = resolve(base_dir, c.get_string("root", cfg.console.root));
+    cfg.console.chartjs = resolve(base_dir, c.get_string("chartjs", cfg.console.chartjs));
+    if (cfg.console.enabled && !fs::is_regular_file(fs::path(cfg.console.root) / "index.html")) {
+      c.error("root", "no index.html in '" + cfg.console.root + "'");
+    }
+    if (cfg.console.enabled && !fs::is_regular_file(cfg.console.chartjs)) {
+      c.error("chartjs", "no file '" + cfg.console.chartjs +
+                             "' (install Debian's libjs-chart.js, or name Chart.js's UMD build)");
+    }
+    c.finish();
+  }
+  {
     Reader s = root.child("store");
     cfg.store.path = resolve(base_dir, s.get_string("path", cfg.store.path));
     s.finish();

@@ -32,6 +32,14 @@ struct ServerConfig {
   bool metrics_public = false;  ///< GET /metrics without a token
 };
 
+/// The operator console: static files served under /console/ (off by default).
+struct ConsoleConfig {
+  bool enabled = false;
+  std::string root = REPLENISH_CONSOLE_DIR;  ///< the folder of index.html, app.js, …
+  /// Chart.js as Debian installs it (libjs-chart.js), served as /console/vendor/chart.min.js.
+  std::string chartjs = "/usr/share/javascript/chart.js/chart.min.js";
+};
+
 struct StoreConfig {
   std::string path = "/var/lib/replenish/replenish.db";
 };
@@ -123,6 +131,7 @@ struct Config {
   std::string source;    ///< file it came from
   std::string base_dir;  ///< its folder: relative paths in the file are taken from here
   ServerConfig server;
+  ConsoleConfig console;
   StoreConfig store;
   ClockConfig clock;
   MerchantConfig merchant;

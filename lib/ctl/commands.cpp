@@ -90,11 +90,16 @@ std::function<int()> setup_backtest(CLI::App& app, Globals& g) {
   struct Opts {
     std::vector<std::string> files;
     std::string category;
+    bool save = false;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("files", o->files, "order history: CSV or JSONL files, optionally .gz")
       ->required();
-  app.add_option("--category", o->category, "only this periodic category (slug)");
+  auto* category = app.add_option("--category", o->category, "only this periodic category (slug)");
+  app.add_flag("--save", o->save,
+               "also store the report in the database (store.path) for GET /v1/model and the "
+               "console's Model page; safe while the daemon runs")
+      ->excludes(category);
   return [o, &g] {
     const auto cfg = load(g);
     const ingest::CategoryMapper mapper(cfg.categories);
@@ -149,6 +154,14 @@ std::function<int()> setup_backtest(CLI::App& app, Globals& g) {
     options.params = plan::Engine::params_of(cfg);
     options.tz = core::TimeZone::locate(cfg.merchant.timezone);
     const auto report = model::run_backtest(events, settings, options);
+    if (o->save) {
+      store::SqliteStore store(cfg.store.path);
+      std::string source;
+      for (const auto& f : o->files) source += (source.empty() ? "" : ", ") + f;
+      const auto id = store.save_backtest(store::BacktestRecord{
+          0, core::SystemClock().now(), source, model::format_json(report, -1)});
+      std::cerr << fmt::format("saved as backtest {} in {}\n", id, cfg.store.path);
+    }
     if (g.json) {
       std::cout << model::format_json(report) << "\n";
     } else {

@@ -488,12 +488,14 @@ std::vector<Reminder> SqliteStore::list_reminders(const ReminderFilter& f) {
   std::lock_guard lock(mu_);
   // Only the conditions asked for, so that an index serves them: (state, due_at) walks the
   // schedule in order and stops after `limit` rows; (user_id, category, state) finds a user's.
-  // The text comes from these fixed pieces only (at most 16 statements); values are bound.
+  // The text comes from these fixed pieces only (at most 64 statements); values are bound.
   std::string where = "due_at >= ?4";
   if (f.state) where += " AND state = ?1";
   if (!f.user_id.empty()) where += " AND user_id = ?2";
   if (!f.category.empty()) where += " AND category = ?3";
   if (f.due_to != 0) where += " AND due_at < ?6";
+  if (!f.segment.empty()) where += " AND segment = ?7";
+  if (!f.channel.empty()) where += " AND channel = ?8";
   auto st = stmt(fmt::format("SELECT {} FROM reminders WHERE {} ORDER BY due_at, id LIMIT ?5",
                              kReminderColumns, where));
   if (f.state) st.bind(1, core::to_string(*f.state));
@@ -501,6 +503,8 @@ std::vector<Reminder> SqliteStore::list_reminders(const ReminderFilter& f) {
   if (!f.category.empty()) st.bind(3, f.category);
   st.bind(4, f.due_from).bind(5, f.limit);
   if (f.due_to != 0) st.bind(6, f.due_to);
+  if (!f.segment.empty()) st.bind(7, f.segment);
+  if (!f.channel.empty()) st.bind(8, f.channel);
   std::vector<Reminder> out;
   while (st.step()) out.push_back(read_reminder(st));
   return out;

@@ -114,6 +114,10 @@ class SqliteStore final : public Store {
   bool requeue_dead(std::int64_t id, const std::string& reason, core::EpochSeconds now) override;
 
   std::vector<PackSizeCount> pack_size_counts() override;
+  std::int64_t count_planned_due(core::EpochSeconds before) override;
+  std::vector<CycleCount> cycle_histogram() override;
+  std::int64_t save_backtest(const BacktestRecord& record) override;
+  std::optional<BacktestRecord> latest_backtest() override;
 
   // Bulk work (replenishctl import).
   /// Sets this connection's page cache (KiB), so that a bulk import keeps its indexes in memory.

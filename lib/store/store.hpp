@@ -82,7 +82,24 @@ struct ReminderFilter {
   std::string category;
   core::EpochSeconds due_from = 0;
   core::EpochSeconds due_to = 0;  ///< due strictly before this; 0 = no bound
+  std::string segment;            ///< the segment whose rule chose the message; empty = any
+  std::string channel;            ///< the channel it went out on; empty = any
   int limit = 100;
+};
+
+/// A saved backtest report (replenishctl backtest --save): aggregate figures, no user ids.
+struct BacktestRecord {
+  std::int64_t id = 0;
+  core::EpochSeconds ran_at = 0;
+  std::string source;  ///< what was replayed, for people
+  std::string report;  ///< the JSON of model::format_json
+};
+
+/// How many (user, category) pairs predict a cycle of `day` whole days.
+struct CycleCount {
+  std::string category;
+  int day = 0;
+  std::int64_t pairs = 0;
 };
 
 /// What happened to one claimed reminder; applied with its attempt row in one transaction.
@@ -379,6 +396,16 @@ class Store {
   /// A dead reminder back to 'planned', due at `now`, its attempts and key kept; false when it
   /// is not dead.
   virtual bool requeue_dead(std::int64_t id, const std::string& reason, core::EpochSeconds now) = 0;
+
+  // The console's views (sqlite_console.cpp).
+  /// Planned reminders due before `before`.
+  virtual std::int64_t count_planned_due(core::EpochSeconds before) = 0;
+  /// The predicted cycles of the pairs with at least one interval, per category and whole day.
+  virtual std::vector<CycleCount> cycle_histogram() = 0;
+  /// Stores a backtest report; returns its id.
+  virtual std::int64_t save_backtest(const BacktestRecord& record) = 0;
+  /// The most recently saved report (highest id), if any.
+  virtual std::optional<BacktestRecord> latest_backtest() = 0;
 
   // Bulk reads (priors over the whole store).
   /// How many lines of each periodic category carry each parsed pack size.

@@ -338,6 +338,14 @@ TEST_CASE("openapi: every response of a walk through the API matches its descrip
       {"post", "/v1/users/u1/opt-out", R"({"channel": 7})"},
       {"post", "/v1/users/u1/opt-out", ""},
       {"get", "/v1/dlq"},
+      {"get", "/v1/token"},
+      {"get", "/v1/token", "", "read-token-0123456789"},
+      {"get", "/v1/model"},
+      {"get", "/v1/reminders?segment=loyal&channel=log"},
+      {"get", "/console/"},
+      {"get", "/console/app.js"},
+      {"get", "/console"},
+      {"get", "/console/vendor/chart.min.js"},
       {"post", "/v1/dlq/999999/retry", ""},
       {"post", "/v1/dlq/999999/drop", ""},
       {"post", "/v1/admin/channels/log/test", R"({"user_id": "u1"})"},
@@ -380,6 +388,7 @@ TEST_CASE("openapi: every response of a walk through the API matches its descrip
     covered.emplace(c.method, normalise(templ));
     const auto described = resolve(spec, op["responses"][std::to_string(res->status)]);
     REQUIRE_MESSAGE(described, "status " << res->status << " is not documented");
+    if (res->body.empty() && !described["content"]) continue;  // e.g. a redirect
     std::string type = res->get_header_value("Content-Type");
     type = type.substr(0, type.find(';'));
     const auto media = described["content"][type];
@@ -390,7 +399,11 @@ TEST_CASE("openapi: every response of a walk through the API matches its descrip
     check_schema(spec, media["schema"], body, "body", errors);
     for (const auto& e : errors) FAIL_CHECK(e);
     if (templ == "/v1/orders" && res->status == 200 && rid.empty()) {
-      const auto list = f.store.list_reminders({core::ReminderState::kPlanned, "u1", "", 0, 0, 10});
+      store::ReminderFilter planned;
+      planned.state = core::ReminderState::kPlanned;
+      planned.user_id = "u1";
+      planned.limit = 10;
+      const auto list = f.store.list_reminders(planned);
       REQUIRE(list.size() == 1);
       rid = std::to_string(list[0].id);
     }

@@ -184,19 +184,44 @@ TEST_CASE("store: list_reminders applies each filter alone and together, in due 
   auto d = make("d", "u2", "coffee", 150);
   d.state = core::ReminderState::kCancelled;
   s.insert_reminder(d);
-  const auto keys = [&](ReminderFilter f) {
+  auto e = make("e", "u3", "coffee", 400);
+  e.segment = "loyal";
+  e.channel = "webhook";
+  s.insert_reminder(e);
+  auto g = make("g", "u3", "diapers", 500);
+  g.segment = "loyal";
+  g.channel = "log";
+  s.insert_reminder(g);
+  const auto keys = [&](std::optional<core::ReminderState> state, const std::string& user,
+                        const std::string& cat, core::EpochSeconds from, core::EpochSeconds to,
+                        int limit, const std::string& segment = "",
+                        const std::string& channel = "") {
+    ReminderFilter f;
+    f.state = state;
+    f.user_id = user;
+    f.category = cat;
+    f.due_from = from;
+    f.due_to = to;
+    f.limit = limit;
+    f.segment = segment;
+    f.channel = channel;
     std::string out;
     for (const auto& r : s.list_reminders(f)) out += r.key;
     return out;
   };
-  CHECK(keys({}) == "bdca");
-  CHECK(keys({core::ReminderState::kPlanned, "", "", 0, 0, 100}) == "bca");
-  CHECK(keys({core::ReminderState::kCancelled, "", "", 0, 0, 100}) == "d");
-  CHECK(keys({std::nullopt, "u1", "", 0, 0, 100}) == "ca");
-  CHECK(keys({std::nullopt, "", "coffee", 0, 0, 100}) == "dc");
-  CHECK(keys({std::nullopt, "u2", "coffee", 0, 0, 100}) == "d");
-  CHECK(keys({core::ReminderState::kPlanned, "u2", "coffee", 0, 0, 100}).empty());
-  CHECK(keys({std::nullopt, "", "", 150, 0, 100}) == "dca");
-  CHECK(keys({std::nullopt, "", "", 150, 300, 100}) == "dc");
-  CHECK(keys({core::ReminderState::kPlanned, "", "", 0, 0, 2}) == "bc");
+  const auto all = std::nullopt;
+  CHECK(keys(all, "", "", 0, 0, 100) == "bdcaeg");
+  CHECK(keys(core::ReminderState::kPlanned, "", "", 0, 0, 100) == "bcaeg");
+  CHECK(keys(core::ReminderState::kCancelled, "", "", 0, 0, 100) == "d");
+  CHECK(keys(all, "u1", "", 0, 0, 100) == "ca");
+  CHECK(keys(all, "", "coffee", 0, 0, 100) == "dce");
+  CHECK(keys(all, "u2", "coffee", 0, 0, 100) == "d");
+  CHECK(keys(core::ReminderState::kPlanned, "u2", "coffee", 0, 0, 100).empty());
+  CHECK(keys(all, "", "", 150, 0, 100) == "dcaeg");
+  CHECK(keys(all, "", "", 150, 300, 100) == "dc");
+  CHECK(keys(core::ReminderState::kPlanned, "", "", 0, 0, 2) == "bc");
+  CHECK(keys(all, "", "", 0, 0, 100, "loyal") == "eg");
+  CHECK(keys(all, "", "", 0, 0, 100, "", "log") == "g");
+  CHECK(keys(all, "", "coffee", 0, 0, 100, "loyal", "webhook") == "e");
+  CHECK(keys(all, "", "", 0, 0, 100, "lapsed").empty());
 }
