@@ -19,10 +19,15 @@ echo
 echo "== Importing the demo history (config/demo/orders.csv) and planning reminders"
 "$bin/replenishctl" --config config/demo.yaml import config/demo/orders.csv
 echo
+echo "== Backtesting the model on the same history (saved for the console's Model page)"
+"$bin/replenishctl" --config config/demo.yaml backtest --save config/demo/orders.csv
+echo
 echo "== The schedule"
 "$bin/replenishctl" --config config/demo.yaml schedule --limit 10
 echo
 echo "== replenishd on a simulated clock from 2024-03-01 08:00, 3 hours per second, for ${seconds}s"
+echo "   The operator console, while it runs (the token stays in this browser tab only):"
+echo "   http://127.0.0.1:8470/console/#/overview?token=demo-token-not-secret-0000"
 "$bin/replenishd" --config config/demo.yaml &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
