@@ -399,3 +399,63 @@ std::vector<std::string> explain(const Estimate& e) {
 }
 
 }  // namespace replenish::model
+
+namespace replenish::model {
+
+nlohmann::json explain_json(const Estimate& e) {
+  using nlohmann::json;
+  const Prior& p = e.prior;
+  json repaired = nullptr;
+  if (e.issues.total() > 0) {
+    repaired = {{"bad_amount", e.issues.bad_amount},
+                {"bad_time", e.issues.bad_time},
+                {"future", e.issues.future},
+                {"out_of_order", e.issues.out_of_order},
+                {"same_day", e.issues.same_day}};
+  }
+  if (!e.valid) return {{"valid", false}, {"repaired", repaired}};
+  constexpr std::size_t kShown = 6;  // as explain()
+  const std::size_t first = e.intervals.size() > kShown ? e.intervals.size() - kShown : 0;
+  json intervals = json::array();
+  for (std::size_t i = first; i < e.intervals.size(); ++i) {
+    const auto& iv = e.intervals[i];
+    std::string note;
+    if (iv.robust_weight < 0.995) note = iv.days() > e.own_cycle_days ? "long_gap" : "top_up";
+    intervals.push_back({{"days", iv.days()}, {"weight", iv.weight()}, {"note", note}});
+  }
+  json amount = nullptr;
+  if (std::abs(e.amount_factor - 1) > 0.005) {
+    amount = {{"ratio", e.last_amount / e.reference_amount},
+              {"cycle_factor", e.amount_factor},
+              {"beta", p.beta}};
+  }
+  return {{"valid", true},
+          {"purchases", e.purchases},
+          {"last_day", day_text(e.last_day)},
+          {"last_amount", e.last_amount},
+          {"usual_amount", e.reference_amount},
+          {"intervals", intervals},
+          {"intervals_total", e.intervals.size()},
+          {"own_cycle_days", e.own_cycle_days},
+          {"prior_cycle_days", e.prior_cycle_days},
+          {"own_weight", e.intervals.empty() ? 0.0 : e.shrink_weight},
+          {"prior",
+           {{"source", p.fallback ? "default" : "learned"},
+            {"users", p.n_users},
+            {"min_users", e.params.min_population},
+            {"default_days", std::exp(p.default_m)},
+            {"learned_days", p.fallback ? json(nullptr) : json(std::exp(p.learned_m))},
+            {"learned_weight", p.learned_weight}}},
+          {"amount", amount},
+          {"cycle_days", e.cycle_days},
+          {"next_day", day_text(e.next_day)},
+          {"lo_day", day_text(e.lo_day)},
+          {"hi_day", day_text(e.hi_day)},
+          {"level", e.params.interval_level},
+          {"today", day_text(e.now_day)},
+          {"lapsed", e.prediction.lapsed},
+          {"overdue_days", e.overdue ? e.now_day - e.next_day : 0},
+          {"repaired", repaired}};
+}
+
+}  // namespace replenish::model

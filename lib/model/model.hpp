@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/time.hpp"
 #include "core/types.hpp"
 
@@ -184,5 +186,15 @@ core::Prediction predict(const std::vector<core::Purchase>& purchases, const Pri
 /// Short English lines that say how the estimate came about, for `replenishctl user`. Dates are
 /// the local days of the estimate.
 std::vector<std::string> explain(const Estimate& estimate);
+
+/// The same facts as explain(), as data for pages that word them in their own language:
+/// {"valid", "purchases", "last_day", "last_amount", "usual_amount", "intervals": [{"days",
+/// "weight", "note": "" | "top_up" | "long_gap"}] (the last 6, oldest first), "intervals_total",
+/// "own_cycle_days", "prior_cycle_days", "own_weight", "prior": {"source": "default" |
+/// "learned", "users", "min_users", "default_days", "learned_days", "learned_weight"},
+/// "amount": null | {"ratio", "cycle_factor", "beta"}, "cycle_days", "next_day", "lo_day",
+/// "hi_day", "level", "today", "lapsed", "overdue_days", "repaired": null | {"bad_amount",
+/// "bad_time", "future", "out_of_order", "same_day"}}. Days are local "YYYY-MM-DD".
+nlohmann::json explain_json(const Estimate& estimate);
 
 }  // namespace replenish::model

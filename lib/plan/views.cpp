@@ -94,6 +94,7 @@ json user_view(store::Store& store, const config::Config& config, const std::str
       const auto estimate =
           model::estimate(purchases, cm.prior, Engine::params_of(config), p.updated_at, tz);
       c["explain"] = model::explain(estimate);
+      c["estimate"] = model::explain_json(estimate);
       const auto segments = engine->segments_of_pair(p);
       json list = json::array({segments.lifecycle});
       if (segments.high_value) list.push_back("high_value");

@@ -334,6 +334,27 @@ TEST_CASE("model: explanation in words") {
         std::string::npos);
   CHECK(all.find("configured default 30.0 d") != std::string::npos);
   CHECK(all.find("next need 2017-09-") != std::string::npos);
+
+  // The same facts as data, for pages in other languages.
+  const auto j = model::explain_json(e);
+  CHECK(j["valid"] == true);
+  CHECK(j["purchases"] == 6);
+  CHECK(j["last_day"] == "2017-08-29");
+  REQUIRE(j["intervals"].size() == 5);
+  CHECK(j["intervals_total"] == 5);
+  CHECK(j["intervals"][3]["days"] == 120.0);
+  CHECK(j["intervals"][3]["note"] == "long_gap");
+  CHECK(j["intervals"][3]["weight"].get<double>() == doctest::Approx(0.10).epsilon(0.05));
+  CHECK(j["intervals"][4]["note"] == "");
+  CHECK(j["prior"]["source"] == "default");
+  CHECK(j["prior"]["default_days"].get<double>() == doctest::Approx(30));
+  CHECK(j["prior"]["learned_days"].is_null());
+  CHECK(j["cycle_days"].get<double>() == doctest::Approx(e.cycle_days));
+  CHECK(j["next_day"].get<std::string>().rfind("2017-09-", 0) == 0);
+  CHECK(j["amount"].is_null());
+  CHECK(j["repaired"].is_null());
+  CHECK(j["lapsed"] == false);
+  CHECK(model::explain_json(model::estimate({}, prior, params, day_at(0)))["valid"] == false);
 }
 
 TEST_CASE("model: extreme priors and parameters neither crash nor give NaN days") {
