@@ -12,6 +12,7 @@
 #include "core/time.hpp"
 #include "plan/engine.hpp"
 #include "store/sqlite_store.hpp"
+#include "support/api_fixture.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -37,38 +38,9 @@ channels:
   log: {type: log}
 )";
 
-struct Daemon {
-  testing::TempDir dir;
-  std::shared_ptr<const config::Config> cfg =
-      std::make_shared<const config::Config>(config::parse_config(kConfig, "test"));
-  store::SqliteStore store{dir.file("r.db")};
-  core::SimulatedClock clock{*core::parse_timestamp("2024-02-02T08:00:00+08:00"), 0};
-  plan::Engine engine{cfg, store, clock};
-  std::unique_ptr<api::Server> server;
-  std::thread thread;
-  int port = 0;
-
-  Daemon() {
-    api::Services s;
-    s.engine = &engine;
-    s.store = &store;
-    s.clock = &clock;
-    server = std::make_unique<api::Server>(s, cfg);
-    port = server->bind("127.0.0.1", 0);
-    thread = std::thread([this] { server->serve(); });
-    testing::eventually([this] { return server->running(); });
-    server->set_ready(true);
-  }
-  ~Daemon() {
-    server->stop();
-    thread.join();
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_tcp_nodelay(true);
-    c.set_bearer_token_auth("shop-token-0123456789");
-    return c;
-  }
+struct Daemon : testing::ApiFixture {
+  Daemon() : ApiFixture(kConfig, "2024-02-02T08:00:00+08:00") {}
+  httplib::Client client() const { return ApiFixture::client("shop-token-0123456789"); }
   httplib::Result post(const std::string& body,
                        const std::string& type = "application/json") const {
     return client().Post("/v1/orders", body, type.c_str());

@@ -11,6 +11,7 @@
 #include "core/time.hpp"
 #include "plan/engine.hpp"
 #include "store/sqlite_store.hpp"
+#include "support/api_fixture.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -37,37 +38,8 @@ channels:
   hook: {type: log}
 )";
 
-struct Fixture {
-  testing::TempDir dir;
-  std::shared_ptr<const config::Config> cfg =
-      std::make_shared<const config::Config>(config::parse_config(kConfig, "test"));
-  store::SqliteStore store{dir.file("r.db")};
-  core::SimulatedClock clock{*core::parse_timestamp("2024-02-02T08:00:00+08:00"), 0};
-  plan::Engine engine{cfg, store, clock};
-  std::unique_ptr<api::Server> server;
-  std::thread thread;
-  int port = 0;
-
-  Fixture() {
-    api::Services s;
-    s.engine = &engine;
-    s.store = &store;
-    s.clock = &clock;
-    server = std::make_unique<api::Server>(s, cfg);
-    port = server->bind("127.0.0.1", 0);
-    thread = std::thread([this] { server->serve(); });
-    testing::eventually([this] { return server->running(); });
-  }
-  ~Fixture() {
-    server->stop();
-    thread.join();
-  }
-  httplib::Client client(const std::string& token) const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_tcp_nodelay(true);
-    c.set_bearer_token_auth(token);
-    return c;
-  }
+struct Fixture : testing::ApiFixture {
+  Fixture() : ApiFixture(kConfig, "2024-02-02T08:00:00+08:00") {}
   core::OrderLine line(const std::string& id, const std::string& user, const std::string& category,
                        const std::string& sub) {
     core::OrderLine l;

@@ -21,6 +21,7 @@
 #include "core/time.hpp"
 #include "plan/engine.hpp"
 #include "store/sqlite_store.hpp"
+#include "support/api_fixture.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -184,32 +185,9 @@ channels:
   log: {type: log}
 )";
 
-struct Fixture {
-  testing::TempDir dir;
-  std::shared_ptr<const config::Config> cfg;
-  store::SqliteStore store{dir.file("r.db")};
-  core::SimulatedClock clock{*core::parse_timestamp("2024-02-20T08:00:00+08:00"), 0};
-  plan::Engine engine{cfg, store, clock};
-  std::unique_ptr<api::Server> server;
-  std::thread thread;
-  int port = 0;
-
+struct Fixture : testing::ApiFixture {
   explicit Fixture(const std::string& yaml = kConfig)
-      : cfg(std::make_shared<const config::Config>(config::parse_config(yaml, "test"))) {
-    api::Services s;
-    s.engine = &engine;
-    s.store = &store;
-    s.clock = &clock;
-    server = std::make_unique<api::Server>(s, cfg);
-    port = server->bind("127.0.0.1", 0);
-    thread = std::thread([this] { server->serve(); });
-    testing::eventually([this] { return server->running(); });
-    server->set_ready(true);
-  }
-  ~Fixture() {
-    server->stop();
-    thread.join();
-  }
+      : ApiFixture(yaml, "2024-02-20T08:00:00+08:00") {}
 };
 
 struct Call {

@@ -43,6 +43,7 @@ struct ApiFixture {
     port = server->bind("127.0.0.1", 0);
     thread = std::thread([this] { server->serve(); });
     eventually([this] { return server->running(); });
+    server->set_ready(true);
   }
   ~ApiFixture() {
     server->stop();
