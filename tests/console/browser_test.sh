@@ -118,8 +118,13 @@ if load "/customer/$user" "$admin_token" zh customer; then
   while read -r day; do
     check "customer $user: predicted date $day" has "data-predicted=\"$day\""
   done < <(jq -r '.categories[].prediction.next_local // empty | .[0:10]' <<<"$profile")
-  check "customer $user: the estimate's explanation" \
-    has "$(jq -r '.categories[0].explain[0]' <<<"$profile" | sed 's/[.()]/./g')"
+  explain="$(grep -o 'data-explain=[^>]*>.*' "$dom" | sed 's#</ul>.*##' || true)"
+  purchases="$(jq '.categories[0].estimate.purchases' <<<"$profile")"
+  last_day="$(jq -r '.categories[0].estimate.last_day' <<<"$profile")"
+  check "customer $user: the explanation, in Chinese, says $purchases purchase days" \
+    grep -q "共 $purchases 个购买日" <<<"$explain"
+  check "customer $user: the explanation names the last purchase, $last_day" \
+    grep -q "$last_day" <<<"$explain"
   check "customer $user: a timeline (svg)" has '<svg'
 fi
 
