@@ -70,7 +70,7 @@ core::Reminder planned(const std::string& key, core::EpochSeconds due) {
 
 }  // namespace
 
-TEST_CASE("console: off unless configured; the API works as before") {
+TEST_CASE("console: off unless configured, and then every console path is a 404") {
   testing::ApiFixture f(config_with(""), "2024-03-01T08:00:00+08:00");
   auto c = f.client();
   for (const char* path : {"/console/", "/console/app.js", "/console/vendor/chart.min.js"}) {

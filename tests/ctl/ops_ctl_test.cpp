@@ -101,6 +101,11 @@ TEST_CASE("ctl: migrate prints the versions, backup copies, retention counts and
     ss << in.rdbuf();
     yaml = ss.str();
   }
+  // The copy lives elsewhere: its relative console folder is this checkout's.
+  const std::string relative = "root: ../console";
+  REQUIRE(yaml.find(relative) != std::string::npos);
+  yaml.replace(yaml.find(relative), relative.size(),
+               "root: " + std::string(REPLENISH_SOURCE_DIR) + "/console");
   yaml += "\nretention: {orders_days: 7, attempts_days: 7, keep_lines_per_pair: 2}\n";
   const auto cfg = dir.write("retention.yaml", yaml);
   r = ctl(dir, {"--config", cfg, "--db", db, "--json", "retention", "--dry-run"});
