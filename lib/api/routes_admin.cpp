@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "api/problem.hpp"
 #include "api/server.hpp"
@@ -38,14 +39,8 @@ core::EpochSeconds time_param(const httplib::Request& req, const std::string& na
 
 /// The name of the token the request presented (routes run after guarded() accepted it).
 std::string token_name(const httplib::Request& req, const config::Config& cfg) {
-  const std::string auth = req.get_header_value("Authorization");
-  const std::string_view presented =
-      auth.size() > 7 ? std::string_view(auth).substr(7) : std::string_view();
-  std::string name = "unknown";
-  for (const auto& t : cfg.server.tokens) {
-    if (core::constant_time_equal(presented, t.token)) name = t.name;
-  }
-  return name;
+  const auto* token = match_token(cfg, req.get_header_value("Authorization"));
+  return token ? token->name : "unknown";
 }
 
 }  // namespace
@@ -88,6 +83,12 @@ void Server::list_reminders(const httplib::Request& req, httplib::Response& res)
   f.user_id = req.get_param_value("user");
   f.category = req.get_param_value("category");
   f.segment = req.get_param_value("segment");
+  static const std::set<std::string> kSegments{"new",     "regular", "loyal",
+                                               "at_risk", "lapsed",  "high_value"};
+  if (!f.segment.empty() && !kSegments.count(f.segment)) {
+    throw std::invalid_argument("unknown segment '" + f.segment +
+                                "' (new, regular, loyal, at_risk, lapsed, high_value)");
+  }
   f.channel = req.get_param_value("channel");
   f.due_from = time_param(req, "due_after");
   f.due_to = time_param(req, "due_before");

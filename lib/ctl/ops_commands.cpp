@@ -151,7 +151,7 @@ std::function<int()> setup_reminders(CLI::App& app, Globals& g) {
   app.require_subcommand(1);
   auto chosen = std::make_shared<std::function<int()>>();  // set by the subcommand given
   struct List {
-    std::string state = "all", user, category, due_after, due_before;
+    std::string state = "all", user, category, segment, channel, due_after, due_before;
     int limit = 100;
   };
   auto l = std::make_shared<List>();
@@ -160,6 +160,10 @@ std::function<int()> setup_reminders(CLI::App& app, Globals& g) {
       ->capture_default_str();
   list->add_option("--user", l->user, "only this user");
   list->add_option("--category", l->category, "only this periodic category (slug)");
+  list->add_option("--segment", l->segment,
+                   "only those whose message this segment's rule chose (new, regular, loyal, "
+                   "at_risk, lapsed, high_value)");
+  list->add_option("--channel", l->channel, "only those sent on this channel instance");
   list->add_option("--due-after", l->due_after, "due at or after (ISO-8601)");
   list->add_option("--due-before", l->due_before, "due before (ISO-8601)");
   list->add_option("--limit", l->limit, "at most this many")
@@ -171,6 +175,8 @@ std::function<int()> setup_reminders(CLI::App& app, Globals& g) {
       httplib::Params p{{"state", l->state}, {"limit", std::to_string(l->limit)}};
       if (!l->user.empty()) p.emplace("user", l->user);
       if (!l->category.empty()) p.emplace("category", l->category);
+      if (!l->segment.empty()) p.emplace("segment", l->segment);
+      if (!l->channel.empty()) p.emplace("channel", l->channel);
       if (!l->due_after.empty()) p.emplace("due_after", l->due_after);
       if (!l->due_before.empty()) p.emplace("due_before", l->due_before);
       const auto view = call(g, "GET", httplib::append_query_params("/v1/reminders", p));

@@ -253,3 +253,32 @@ TEST_CASE("api: GET /v1/model shows priors, the spread of cycles and the latest 
   REQUIRE(res);
   CHECK(res->status == 401);
 }
+
+TEST_CASE("api: reminders filter by segment and channel; an unknown segment is a 400") {
+  testing::ApiFixture f(config_with(""), "2024-03-01T08:00:00+08:00");
+  auto a = planned("a", 1709280000);
+  a.segment = "loyal";
+  auto b = planned("b", 1709280000 + 60);
+  b.segment = "at_risk";
+  b.channel = "log";
+  f.store.insert_reminder(a);
+  f.store.insert_reminder(b);
+  auto viewer = f.client(kRead);
+  const auto keys = [&](const std::string& query) {
+    const auto res = viewer.Get("/v1/reminders?" + query);
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    const auto body = json::parse(res->body);
+    std::string out;
+    for (const auto& r : body["reminders"]) out += r["key"].get<std::string>();
+    return out;
+  };
+  CHECK(keys("state=all") == "ab");
+  CHECK(keys("segment=loyal") == "a");
+  CHECK(keys("channel=log") == "b");
+  CHECK(keys("segment=loyal&channel=log").empty());
+  const auto res = viewer.Get("/v1/reminders?segment=vip");
+  REQUIRE(res);
+  CHECK(res->status == 400);
+  CHECK(json::parse(res->body)["detail"].get<std::string>().find("unknown segment 'vip'") == 0);
+}
