@@ -160,9 +160,7 @@ std::function<int()> setup_reminders(CLI::App& app, Globals& g) {
       ->capture_default_str();
   list->add_option("--user", l->user, "only this user");
   list->add_option("--category", l->category, "only this periodic category (slug)");
-  list->add_option("--segment", l->segment,
-                   "only those whose message this segment's rule chose (new, regular, loyal, "
-                   "at_risk, lapsed, high_value)");
+  list->add_option("--segment", l->segment, "only this segment (new, loyal, at_risk, …)");
   list->add_option("--channel", l->channel, "only those sent on this channel instance");
   list->add_option("--due-after", l->due_after, "due at or after (ISO-8601)");
   list->add_option("--due-before", l->due_before, "due before (ISO-8601)");

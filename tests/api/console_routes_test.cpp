@@ -254,7 +254,7 @@ TEST_CASE("api: GET /v1/model shows priors, the spread of cycles and the latest 
   CHECK(res->status == 401);
 }
 
-TEST_CASE("api: reminders filter by segment and channel; an unknown segment is a 400") {
+TEST_CASE("api: reminders filter by segment and channel, and refuse an unknown segment (400)") {
   testing::ApiFixture f(config_with(""), "2024-03-01T08:00:00+08:00");
   auto a = planned("a", 1709280000);
   a.segment = "loyal";
