@@ -79,14 +79,21 @@ std::optional<std::string> not_json_body(const httplib::Request& req) {
 
 }  // namespace
 
+namespace {
+
+/// True when an Authorization header has the form "Bearer <something>".
+bool is_bearer(std::string_view authorization) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  return authorization.size() > kPrefix.size() &&
+         authorization.substr(0, kPrefix.size()) == kPrefix;
+}
+
+}  // namespace
+
 const config::TokenConfig* match_token(const config::Config& config,
                                        std::string_view authorization) {
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (authorization.size() <= kPrefix.size() ||
-      authorization.substr(0, kPrefix.size()) != kPrefix) {
-    return nullptr;
-  }
-  const std::string_view presented = authorization.substr(kPrefix.size());
+  if (!is_bearer(authorization)) return nullptr;
+  const std::string_view presented = authorization.substr(std::string_view("Bearer ").size());
   const config::TokenConfig* match = nullptr;
   for (const auto& t : config.server.tokens) {
     if (core::constant_time_equal(presented, t.token) && !match) match = &t;
@@ -190,7 +197,7 @@ Server::Handler Server::guarded(Scope scope, Handler handler) {
                                                      httplib::Response& res) {
     const auto cfg = config();
     const std::string auth = req.get_header_value("Authorization");
-    if (auth.size() <= 7 || auth.compare(0, 7, "Bearer ") != 0) {
+    if (!is_bearer(auth)) {
       res.set_header("WWW-Authenticate", "Bearer");
       problem(res, 401, "Unauthorized", "send Authorization: Bearer <token>");
       return;
