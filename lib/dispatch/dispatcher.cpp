@@ -106,6 +106,7 @@ Dispatcher::Dispatcher(store::Store& store, const core::Clock& clock,
 
 Dispatcher::~Dispatcher() {
   if (pool_) pool_->join();
+  release_prefetched();
   writer_.reset();  // commits what the last sends recorded
 }
 
@@ -154,7 +155,10 @@ TickResult Dispatcher::tick() {
   // Whatever an earlier tick recorded is durable before anything can be claimed again.
   writer_->flush();
   const EpochSeconds now = clock_.now();
-  const auto batch = store_.claim_due(now, dc.batch, dc.lease_seconds);
+  // The batch the previous tick claimed while it was sending, else one claimed now.
+  std::vector<core::Reminder> batch;
+  batch.swap(prefetched_);
+  if (batch.empty()) batch = store_.claim_due(now, dc.batch, dc.lease_seconds);
   result.claimed = static_cast<int>(batch.size());
   if (batch.empty()) return result;
   auto recipients = Recipients::load(store_, batch);
@@ -224,6 +228,10 @@ TickResult Dispatcher::tick() {
       done.count_down();
     });
   }
+  // A full batch means that more are due: the next batch is claimed while this one is sent,
+  // so that the senders do not wait for the claim. It is planned by the next tick, once this
+  // batch's outcomes are committed, so the caps and merges see them.
+  if (senders > 0 && batch.size() >= static_cast<std::size_t>(dc.batch)) prefetch(dc);
   done.wait();
   writer_->flush();
   const auto after = writer_->counts();
@@ -235,6 +243,36 @@ TickResult Dispatcher::tick() {
   result.dead = delta(ReminderState::kDead);
   result.deferred = campaign_deferred + static_cast<int>(after.deferred - before.deferred);
   return result;
+}
+
+void Dispatcher::prefetch(const config::DispatchConfig& dc) {
+  // In steps: one long claim would hold the store, and so the outcome writer's commits and the
+  // senders waiting on them, for its whole length.
+  constexpr int kStep = 100;
+  while (prefetched_.size() < static_cast<std::size_t>(dc.batch)) {
+    const int want = std::min(kStep, dc.batch - static_cast<int>(prefetched_.size()));
+    auto part = store_.claim_due(clock_.now(), want, dc.lease_seconds);
+    const bool more = static_cast<int>(part.size()) == want;
+    prefetched_.insert(prefetched_.end(), std::make_move_iterator(part.begin()),
+                       std::make_move_iterator(part.end()));
+    if (!more) break;
+  }
+}
+
+void Dispatcher::release_prefetched() {
+  // Claimed but never tried: back to the queue, due at once, not charged an attempt.
+  const EpochSeconds now = clock_.now();
+  for (const auto& r : prefetched_) {
+    store::AttemptRecord rec;
+    rec.reminder_id = r.id;
+    rec.deferred = true;
+    rec.at = now;
+    rec.outcome = "deferred";
+    rec.new_state = ReminderState::kPlanned;
+    rec.next_attempt_at = now;
+    writer_->add(std::move(rec));
+  }
+  prefetched_.clear();
 }
 
 namespace {

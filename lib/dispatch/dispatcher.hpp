@@ -95,8 +95,11 @@ class Dispatcher {
   ~Dispatcher();
 
   void set_runtime(std::shared_ptr<const Runtime> runtime);
-  /// Commits every outstanding outcome, claims one batch of due reminders and sends them;
-  /// returns when all of them are sent and recorded. Not to be called from two threads at once.
+  /// Commits every outstanding outcome, claims one batch of due reminders (or takes the one
+  /// the previous tick claimed ahead) and sends them; returns when all of them are sent and
+  /// recorded. A full batch means more are due: the next batch is then claimed while this one
+  /// is sent, leased like any claim (the destructor puts it back if no tick comes for it). Not
+  /// to be called from two threads at once.
   TickResult tick();
 
   /// Sends one rendered test message through channel instance `channel` to `user_id` (the
@@ -126,8 +129,14 @@ class Dispatcher {
   store::AttemptRecord deferral(const core::Reminder& reminder, const std::string& channel,
                                 std::chrono::nanoseconds retry_in) const;
 
+  /// Claims up to a batch of due reminders for the next tick, in small steps.
+  void prefetch(const config::DispatchConfig& dc);
+  /// Puts the reminders claimed for a tick that will not come back in the queue.
+  void release_prefetched();
+
   store::Store& store_;
   const core::Clock& clock_;
+  std::vector<core::Reminder> prefetched_;  ///< claimed by the last tick for the next one
   mutable std::mutex mu_;
   std::shared_ptr<const Runtime> runtime_;
   std::shared_ptr<coupon::Issuer> issuer_;  ///< for runtime_'s coupon rules

@@ -321,3 +321,46 @@ channels:
   CHECK(rb->attempts == 1);
   CHECK(f.script.calls == std::vector<std::string>{"first:k1", "first:k2"});
 }
+
+TEST_CASE("dispatch: a full batch claims the next one while it sends, and gives it back unsent") {
+  Fixture f;
+  f.script.outcomes["first"] = {Outcome::delivered("m")};
+  auto cfg = std::make_shared<config::Config>(config::parse_config(kConfig, "test"));
+  cfg->dispatch.batch = 4;
+  notify::ChannelRegistry registry;
+  registry.add("scripted",
+               [&](const std::string& name, config::Reader&, const notify::ChannelContext&) {
+                 return std::make_unique<ScriptedChannel>(name, f.script);
+               });
+  f.dispatcher->set_runtime(dispatch::make_runtime(cfg, registry));
+  for (int i = 0; i < 10; ++i) f.reminder("k" + std::to_string(i), "u" + std::to_string(i));
+
+  auto t = f.dispatcher->tick();
+  CHECK(t.claimed == 4);
+  CHECK(t.sent == 4);
+  auto counts = f.store.reminder_counts();
+  CHECK(counts.at("sent") == 4);
+  CHECK(counts.at("sending") == 4);  // the next batch, leased while the first was sent
+  CHECK(counts.at("planned") == 2);
+
+  t = f.dispatcher->tick();  // sends the batch claimed ahead; full again, so claims the rest
+  CHECK(t.claimed == 4);
+  CHECK(t.sent == 4);
+  counts = f.store.reminder_counts();
+  CHECK(counts.at("sent") == 8);
+  CHECK(counts.at("sending") == 2);
+  CHECK(counts.count("planned") == 0);
+  CHECK(f.script.calls.size() == 8);  // nothing claimed ahead was sent
+
+  // A dispatcher that goes away puts what it claimed ahead back, due, without an attempt.
+  f.dispatcher.reset();
+  counts = f.store.reminder_counts();
+  CHECK(counts.count("sending") == 0);
+  CHECK(counts.at("planned") == 2);
+  store::ReminderFilter planned;
+  planned.state = core::ReminderState::kPlanned;
+  for (const auto& r : f.store.list_reminders(planned)) {
+    CHECK(r.attempts == 0);
+    CHECK(r.next_attempt_at <= f.clock.now());
+  }
+}
