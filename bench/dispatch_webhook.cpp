@@ -109,8 +109,12 @@ int main(int argc, char** argv) {
   const int n = std::stoi(arg(argc, argv, "--reminders", "100000"));
   const int concurrency = std::stoi(arg(argc, argv, "--concurrency", "8"));
   const int batch = std::stoi(arg(argc, argv, "--batch", "500"));
-  const int commit_max = std::stoi(arg(argc, argv, "--commit-max", "100"));
-  const int commit_ms = std::stoi(arg(argc, argv, "--commit-ms", "5"));
+  // The daemon's defaults unless told otherwise.
+  const config::DispatchConfig defaults;
+  const int commit_max =
+      std::stoi(arg(argc, argv, "--commit-max", std::to_string(defaults.commit_max)));
+  const int commit_ms =
+      std::stoi(arg(argc, argv, "--commit-ms", std::to_string(defaults.commit_interval_ms)));
   std::string url = arg(argc, argv, "--url", "");
   httplib::Server own;
   std::thread own_thread;

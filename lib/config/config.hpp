@@ -110,7 +110,7 @@ struct DispatchConfig {
   int backoff_max_seconds = 6 * 3600;
   /// Outcomes are committed in groups: every commit_interval_ms, or as soon as commit_max wait.
   int commit_interval_ms = 5;
-  int commit_max = 100;
+  int commit_max = 200;
 };
 
 struct ModelConfig {
