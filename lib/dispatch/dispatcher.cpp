@@ -257,6 +257,9 @@ void Dispatcher::prefetch(const config::DispatchConfig& dc) {
                        std::make_move_iterator(part.end()));
     if (!more) break;
   }
+  // In id order, as one claim returns them.
+  std::sort(prefetched_.begin(), prefetched_.end(),
+            [](const core::Reminder& a, const core::Reminder& b) { return a.id < b.id; });
 }
 
 void Dispatcher::release_prefetched() {
