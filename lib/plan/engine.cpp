@@ -531,14 +531,20 @@ std::vector<Engine::PriorSummary> Engine::refresh_priors() {
     fresh[cat.slug].reference = model::reference_size_of_counts(sizes[cat.slug]);
     builders.emplace(cat.slug, model::PriorBuilder(cat.default_cycle_days, params));
   }
-  store_.for_each_pair([&](const std::string&, const std::string& category,
-                           const std::vector<store::PairLine>& lines) {
+  // The long reads go beside the writers (ingest and dispatch go on); only the results are
+  // written in a transaction.
+  store_.scan_pairs([&](const std::string&, const std::string& category,
+                        const std::vector<store::PairLine>& lines) {
     auto b = builders.find(category);
     if (b == builders.end()) return;
     b->second.add(purchases_of(lines, fresh[category].reference, s.tz), s.tz, now);
   });
+  // The high-value segment's spend threshold, from the same population refresh.
+  auto spends = store_.spend_per_user();
+  const auto n_spenders = static_cast<std::int64_t>(spends.size());
+  const std::optional<double> threshold =
+      high_value_threshold(std::move(spends), s.config->segments.high_value_quantile);
   std::vector<PriorSummary> out;
-  std::optional<double> threshold;
   store_.with_transaction([&] {
     for (auto& [slug, builder] : builders) {
       auto& cm = fresh[slug];
@@ -560,12 +566,8 @@ std::vector<Engine::PriorSummary> Engine::refresh_priors() {
       store_.save_prior(r);
       out.push_back(PriorSummary{slug, cm.prior.n_users, std::exp(cm.prior.m), !cm.prior.fallback});
     }
-    // The high-value segment's spend threshold, from the same population refresh.
-    const auto spends = store_.spend_per_user();
-    threshold = high_value_threshold(spends, s.config->segments.high_value_quantile);
     if (threshold) {
-      store_.save_threshold(kHighValueThreshold, *threshold,
-                            static_cast<std::int64_t>(spends.size()), now);
+      store_.save_threshold(kHighValueThreshold, *threshold, n_spenders, now);
     }
   });
   auto models = std::make_shared<const std::map<std::string, CategoryModel>>(std::move(fresh));

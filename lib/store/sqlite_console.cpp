@@ -12,14 +12,16 @@ std::int64_t SqliteStore::count_planned_due(core::EpochSeconds before) {
 }
 
 std::vector<CycleCount> SqliteStore::cycle_histogram() {
-  std::lock_guard lock(mu_);
-  auto st = stmt(
-      "SELECT category, CAST(cycle_days AS INTEGER) AS day, COUNT(*) FROM pairs "
-      "WHERE intervals > 0 AND cycle_days > 0 GROUP BY category, day ORDER BY category, day");
   std::vector<CycleCount> out;
-  while (st.step()) {
-    out.push_back(CycleCount{st.text(0), static_cast<int>(st.int64(1)), st.int64(2)});
-  }
+  with_reader([&](Connection& c) {  // every pair: beside the writer, not in its way
+    Statement st(c.raw(),
+                 "SELECT category, CAST(cycle_days AS INTEGER) AS day, COUNT(*) FROM pairs "
+                 "WHERE intervals > 0 AND cycle_days > 0 GROUP BY category, day "
+                 "ORDER BY category, day");
+    while (st.step()) {
+      out.push_back(CycleCount{st.text(0), static_cast<int>(st.int64(1)), st.int64(2)});
+    }
+  });
   return out;
 }
 

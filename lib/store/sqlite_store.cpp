@@ -138,13 +138,16 @@ void SqliteStore::with_transaction(const std::function<void()>& fn) {
   }
   Transaction tx(*db_);
   ++tx_depth_;
+  tx_thread_ = std::this_thread::get_id();
   try {
     fn();
   } catch (...) {
     --tx_depth_;
+    tx_thread_ = std::thread::id();
     throw;
   }
   --tx_depth_;
+  tx_thread_ = std::thread::id();
   tx.commit();
 }
 
@@ -224,13 +227,16 @@ std::vector<PairLine> SqliteStore::pair_lines(const std::string& user_id,
   return out;
 }
 
-void SqliteStore::for_each_pair(const std::function<void(const std::string&, const std::string&,
-                                                         const std::vector<PairLine>&)>& fn) {
-  std::lock_guard lock(mu_);
-  // Walks the (user_id, periodic, ordered_at) index in order: one pass, one pair in memory.
-  auto st = stmt(
-      "SELECT user_id, periodic, ordered_at, quantity, pack_value, COALESCE(pack_unit, '') "
-      "FROM orders WHERE periodic IS NOT NULL ORDER BY user_id, periodic, ordered_at");
+namespace {
+
+// Walks the (user_id, periodic, ordered_at) index in order: one pass, one pair in memory.
+constexpr const char* kPairLinesSql =
+    "SELECT user_id, periodic, ordered_at, quantity, pack_value, COALESCE(pack_unit, '') "
+    "FROM orders WHERE periodic IS NOT NULL ORDER BY user_id, periodic, ordered_at";
+
+template <typename St>
+void walk_pairs(St& st, const std::function<void(const std::string&, const std::string&,
+                                                 const std::vector<PairLine>&)>& fn) {
   std::string user, category;
   std::vector<PairLine> lines;
   while (st.step()) {
@@ -245,6 +251,34 @@ void SqliteStore::for_each_pair(const std::function<void(const std::string&, con
     lines.push_back(PairLine{st.int64(2), st.real(3), st.opt_real(4), st.text(5)});
   }
   if (!lines.empty()) fn(user, category, lines);
+}
+
+}  // namespace
+
+void SqliteStore::for_each_pair(const std::function<void(const std::string&, const std::string&,
+                                                         const std::vector<PairLine>&)>& fn) {
+  std::lock_guard lock(mu_);
+  auto st = stmt(kPairLinesSql);
+  walk_pairs(st, fn);
+}
+
+void SqliteStore::scan_pairs(const std::function<void(const std::string&, const std::string&,
+                                                      const std::vector<PairLine>&)>& fn) {
+  with_reader([&](Connection& c) {
+    Statement st(c.raw(), kPairLinesSql);
+    walk_pairs(st, fn);
+  });
+}
+
+void SqliteStore::with_reader(const std::function<void(Connection&)>& fn) {
+  if (tx_thread_.load() == std::this_thread::get_id()) {
+    std::lock_guard lock(mu_);
+    fn(*db_);
+    return;
+  }
+  std::lock_guard lock(reader_mu_);
+  if (!reader_) reader_ = std::make_unique<Connection>(db_->path(), true, false);
+  fn(*reader_);
 }
 
 std::vector<std::pair<double, std::string>> SqliteStore::pack_sizes(const std::string& category) {
@@ -698,20 +732,21 @@ bool SqliteStore::requeue_dead(std::int64_t id, const std::string& reason, Epoch
 }
 
 std::vector<PackSizeCount> SqliteStore::pack_size_counts() {
-  std::lock_guard lock(mu_);
-  // Counted here rather than with GROUP BY, which would sort every line: a walk of the covering
-  // orders index and a handful of distinct sizes.
-  auto st = stmt(
-      "SELECT periodic, pack_value, pack_unit FROM orders "
-      "WHERE periodic IS NOT NULL AND pack_value IS NOT NULL");
   std::vector<PackSizeCount> out;
   std::map<std::tuple<std::string, std::string, double>, std::int64_t> counts;
-  std::string category, unit;
-  while (st.step()) {
-    category.assign(st.view(0));
-    unit.assign(st.view(2));
-    ++counts[{category, unit, st.real(1)}];
-  }
+  with_reader([&](Connection& c) {
+    // Counted here rather than with GROUP BY, which would sort every line: a walk of the
+    // covering orders index and a handful of distinct sizes.
+    Statement st(c.raw(),
+                 "SELECT periodic, pack_value, pack_unit FROM orders "
+                 "WHERE periodic IS NOT NULL AND pack_value IS NOT NULL");
+    std::string category, unit;
+    while (st.step()) {
+      category.assign(st.view(0));
+      unit.assign(st.view(2));
+      ++counts[{category, unit, st.real(1)}];
+    }
+  });
   for (const auto& [key, n] : counts) {
     out.push_back(PackSizeCount{std::get<0>(key), std::get<2>(key), std::get<1>(key), n});
   }

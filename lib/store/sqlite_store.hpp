@@ -1,10 +1,12 @@
 // The embedded SQLite store: one connection in WAL mode, guarded by a mutex.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "store/migrations.hpp"
 #include "store/sqlite.hpp"
@@ -114,6 +116,8 @@ class SqliteStore final : public Store {
   bool requeue_dead(std::int64_t id, const std::string& reason, core::EpochSeconds now) override;
 
   std::vector<PackSizeCount> pack_size_counts() override;
+  void scan_pairs(const std::function<void(const std::string&, const std::string&,
+                                           const std::vector<PairLine>&)>& fn) override;
   std::int64_t count_planned_due(core::EpochSeconds before) override;
   std::vector<CycleCount> cycle_histogram() override;
   std::int64_t save_backtest(const BacktestRecord& record) override;
@@ -126,11 +130,19 @@ class SqliteStore final : public Store {
  private:
   /// A prepared statement kept for re-use, for one call (with mu_ held).
   ScopedStatement stmt(const std::string& sql);
+  /// Runs `fn` on a second, read-only connection (opened on first use), one call at a time:
+  /// the long scans of a priors refresh and of the model view read a snapshot beside the
+  /// writer (WAL) instead of holding every other call of the store for seconds. On the thread
+  /// of an open transaction it is the store's own connection, so the scan sees its writes.
+  void with_reader(const std::function<void(Connection&)>& fn);
 
   std::recursive_mutex mu_;
   std::unique_ptr<Connection> db_;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
   int tx_depth_ = 0;
+  std::atomic<std::thread::id> tx_thread_{};  ///< the thread of the open transaction, if any
+  std::mutex reader_mu_;
+  std::unique_ptr<Connection> reader_;
 };
 
 /// Applies pending migrations to an open connection. Returns the number applied. Throws

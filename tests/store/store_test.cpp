@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <future>
+
 #include "store/migrations.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
@@ -224,4 +227,47 @@ TEST_CASE("store: list_reminders applies each filter alone and together, in due 
   CHECK(keys(all, "", "", 0, 0, 100, "", "log") == "g");
   CHECK(keys(all, "", "coffee", 0, 0, 100, "loyal", "webhook") == "e");
   CHECK(keys(all, "", "", 0, 0, 100, "lapsed").empty());
+}
+
+TEST_CASE("store: the long scans read beside the writers and hold none of them up") {
+  testing::TempDir dir;
+  SqliteStore s(dir.file("r.db"));
+  std::vector<LineRecord> batch{{line("o1", 1, "u1", 1000), "diapers", 64.0, "pc"},
+                                {line("o2", 1, "u1", 2000), "diapers", 64.0, "pc"},
+                                {line("o3", 1, "u2", 1500), "diapers", 32.0, "pc"}};
+  batch[2].line.unit_price = 10;
+  s.add_orders(batch, 5000);
+
+  // While the scan is in its callback another thread writes: it must not wait for the scan
+  // (with the store's one connection it would until the scan ends, and the test would time out).
+  std::future<void> write;
+  bool ready = false;
+  int pairs = 0;
+  s.scan_pairs([&](const std::string&, const std::string&, const std::vector<PairLine>&) {
+    if (pairs++ > 0) return;
+    write = std::async(std::launch::async, [&] {
+      s.upsert_user(UserRecord{"u9", "", "", false}, 6000);
+      s.add_orders({{line("o4", 1, "u3", 3000), "diapers", std::nullopt, ""}}, 6000);
+    });
+    ready = write.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  });
+  write.get();
+  CHECK(ready);
+  CHECK(pairs == 2);  // the scan's snapshot: u3's line came after it started
+
+  const auto spend = s.spend_per_user();
+  REQUIRE(spend.size() == 1);
+  CHECK(spend[0] == doctest::Approx(10.0));
+  const auto sizes = s.pack_size_counts();
+  REQUIRE(sizes.size() == 2);
+  CHECK(sizes[0].lines + sizes[1].lines == 3);
+
+  // On the thread of an open transaction a scan sees that transaction's writes.
+  s.with_transaction([&] {
+    s.add_orders({{line("o5", 1, "u4", 3000), "diapers", std::nullopt, ""}}, 7000);
+    int seen = 0;
+    s.scan_pairs(
+        [&](const std::string&, const std::string&, const std::vector<PairLine>&) { ++seen; });
+    CHECK(seen == 4);
+  });
 }
