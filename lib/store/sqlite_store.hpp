@@ -1,4 +1,5 @@
-// The embedded SQLite store: one connection in WAL mode, guarded by a mutex.
+// The embedded SQLite store: one connection in WAL mode, guarded by a mutex, and a second,
+// read-only one for the long scans (with_reader).
 #pragma once
 
 #include <atomic>

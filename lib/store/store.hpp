@@ -411,7 +411,7 @@ class Store {
   /// How many lines of each periodic category carry each parsed pack size.
   virtual std::vector<PackSizeCount> pack_size_counts() = 0;
   /// for_each_pair() over a snapshot read beside the writers: a long scan that holds up no
-  /// other call of the store. `fn` must not write to the store.
+  /// other call of the store. `fn` must not call the store itself (other threads may).
   virtual void scan_pairs(
       const std::function<void(const std::string& user_id, const std::string& category,
                                const std::vector<PairLine>& lines)>& fn) = 0;
