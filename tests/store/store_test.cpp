@@ -229,7 +229,7 @@ TEST_CASE("store: list_reminders applies each filter alone and together, in due 
   CHECK(keys(all, "", "", 0, 0, 100, "lapsed").empty());
 }
 
-TEST_CASE("store: the long scans read beside the writers and hold none of them up") {
+TEST_CASE("store: the long scans read beside concurrent writers and hold none of them up") {
   testing::TempDir dir;
   SqliteStore s(dir.file("r.db"));
   std::vector<LineRecord> batch{{line("o1", 1, "u1", 1000), "diapers", 64.0, "pc"},
