@@ -69,14 +69,24 @@ struct Fixture {
   std::unique_ptr<dispatch::Dispatcher> dispatcher;
 
   Fixture() {
-    notify::ChannelRegistry registry;
-    registry.add("scripted",
-                 [this](const std::string& name, config::Reader&, const notify::ChannelContext&) {
-                   return std::make_unique<ScriptedChannel>(name, script);
-                 });
     auto cfg = std::make_shared<const config::Config>(config::parse_config(kConfig, "test"));
-    dispatcher =
-        std::make_unique<dispatch::Dispatcher>(store, clock, dispatch::make_runtime(cfg, registry));
+    dispatcher = std::make_unique<dispatch::Dispatcher>(store, clock,
+                                                        dispatch::make_runtime(cfg, registry()));
+  }
+  /// Channel type "scripted" plays `script`.
+  notify::ChannelRegistry registry() {
+    notify::ChannelRegistry r;
+    r.add("scripted",
+          [this](const std::string& name, config::Reader&, const notify::ChannelContext&) {
+            return std::make_unique<ScriptedChannel>(name, script);
+          });
+    return r;
+  }
+  /// kConfig with dispatch.batch set to `batch`.
+  void set_batch(int batch) {
+    auto cfg = std::make_shared<config::Config>(config::parse_config(kConfig, "test"));
+    cfg->dispatch.batch = batch;
+    dispatcher->set_runtime(dispatch::make_runtime(cfg, registry()));
   }
   std::int64_t reminder(const std::string& key, const std::string& user = "u1") {
     core::Reminder r;
@@ -186,14 +196,7 @@ TEST_CASE("dispatch: a batch reads its users and opt-outs at once and sends each
   }
   f.store.set_channel_optout("u21", "first", "blocked", 1);
   f.store.set_channel_optout("u33", "*", "asked for silence", 1);
-  auto cfg = std::make_shared<config::Config>(config::parse_config(kConfig, "test"));
-  cfg->dispatch.batch = 1000;
-  notify::ChannelRegistry registry;
-  registry.add("scripted",
-               [&](const std::string& name, config::Reader&, const notify::ChannelContext&) {
-                 return std::make_unique<ScriptedChannel>(name, f.script);
-               });
-  f.dispatcher->set_runtime(dispatch::make_runtime(cfg, registry));
+  f.set_batch(1000);
 
   const auto t = f.dispatcher->tick();
   CHECK(t.claimed == kUsers);
@@ -276,11 +279,7 @@ TEST_CASE("dispatch: a channel over its rate defers reminders without counting a
   Fixture f;
   testing::SimulatedPacer pacer;
   f.script.outcomes["first"] = {Outcome::delivered("m")};
-  notify::ChannelRegistry registry;
-  registry.add("scripted",
-               [&](const std::string& name, config::Reader&, const notify::ChannelContext&) {
-                 return std::make_unique<ScriptedChannel>(name, f.script);
-               });
+  auto registry = f.registry();
   // One message per 10 s: beyond the 5 s a send may wait, so the second is deferred.
   auto cfg = std::make_shared<const config::Config>(config::parse_config(R"(
 dispatch: {concurrency: 1}
@@ -325,14 +324,7 @@ channels:
 TEST_CASE("dispatch: a full batch claims the next one while it sends, and gives it back unsent") {
   Fixture f;
   f.script.outcomes["first"] = {Outcome::delivered("m")};
-  auto cfg = std::make_shared<config::Config>(config::parse_config(kConfig, "test"));
-  cfg->dispatch.batch = 4;
-  notify::ChannelRegistry registry;
-  registry.add("scripted",
-               [&](const std::string& name, config::Reader&, const notify::ChannelContext&) {
-                 return std::make_unique<ScriptedChannel>(name, f.script);
-               });
-  f.dispatcher->set_runtime(dispatch::make_runtime(cfg, registry));
+  f.set_batch(4);
   for (int i = 0; i < 10; ++i) f.reminder("k" + std::to_string(i), "u" + std::to_string(i));
 
   auto t = f.dispatcher->tick();
